@@ -1,0 +1,43 @@
+//! Configuration of the native backend.
+
+use std::num::NonZeroUsize;
+
+use serde::{Deserialize, Serialize};
+
+/// Configuration of [`NativeBackend`](crate::NativeBackend).
+///
+/// ```
+/// use nadoo_flow_native::NativeConfig;
+///
+/// let config: NativeConfig = serde_json::from_str(r#"{ "max_workers": 2 }"#)?;
+/// assert_eq!(config.max_workers.map(|n| n.get()), Some(2));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct NativeConfig {
+    /// Upper bound on nodes running at once, for example `4`. Default: the number of CPUs.
+    pub max_workers: Option<NonZeroUsize>,
+    /// Log every node execution at `debug` level, for example `true`. Default: `false`.
+    pub debug: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_default() {
+        let config: NativeConfig = serde_json::from_str("{}").expect("parses");
+        assert_eq!(config, NativeConfig::default());
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_zero_workers() {
+        let err = serde_json::from_str::<NativeConfig>(r#"{"max_worker": 2}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `max_worker`"), "{err}");
+        let err = serde_json::from_str::<NativeConfig>(r#"{"max_workers": 0}"#).unwrap_err();
+        assert!(err.to_string().contains("nonzero"), "{err}");
+    }
+}

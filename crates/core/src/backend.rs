@@ -1,0 +1,163 @@
+//! The `Backend` trait: what runs a workflow's nodes.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::capabilities::Capabilities;
+use crate::context::{NodeContext, WorkflowContext};
+use crate::error::{BoxError, Error, Result};
+use crate::result::NodeResult;
+use crate::scheduler;
+use crate::workflow::{NodeSpec, Workflow};
+
+/// An execution backend: runs one node at a time on request, and whole workflows through the
+/// shared scheduler.
+///
+/// The trait is object-safe; the registry hands out `Box<dyn Backend>`. A backend implements
+/// [`execute_node`](Backend::execute_node); [`execute_workflow`](Backend::execute_workflow)
+/// has a default that drives the shared scheduler through it, so routing, joins and limits
+/// behave the same on every backend.
+///
+/// To make a backend available by name, implement [`BackendType`] too and annotate the type
+/// with [`#[backend("name")]`](crate::backend).
+#[async_trait]
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// The name the backend is registered under.
+    fn name(&self) -> &str;
+
+    /// What this instance can do.
+    fn capabilities(&self) -> Capabilities;
+
+    /// Runs one node execution and returns its result.
+    ///
+    /// A node's own failure is a result with `success: false`; `Err` means the backend could
+    /// not run the node at all (its underlying system failed).
+    async fn execute_node(
+        &self,
+        node: &NodeSpec,
+        node_context: &NodeContext,
+        workflow_context: &WorkflowContext,
+    ) -> Result<NodeResult>;
+
+    /// Runs `workflow` from its start node with the globals of `context`, and returns the
+    /// finished context: status, per-node contexts, execution path, globals and error.
+    ///
+    /// A failing node is not an `Err`: it ends the run with status `failed`.
+    async fn execute_workflow(
+        &self,
+        workflow: &Workflow,
+        context: WorkflowContext,
+    ) -> Result<WorkflowContext> {
+        self.validate(workflow)?;
+        Ok(scheduler::run(self, workflow, context).await)
+    }
+
+    /// Checks that this backend can run `workflow` (beyond the graph checks every workflow
+    /// passes when it is built).
+    fn validate(&self, workflow: &Workflow) -> Result<()> {
+        let _ = workflow;
+        Ok(())
+    }
+}
+
+/// A backend's typed configuration: deserialized from code, TOML or JSON, unknown keys
+/// rejected (use `#[serde(default, deny_unknown_fields)]`).
+pub trait BackendConfig: DeserializeOwned + Serialize + Default + fmt::Debug + 'static {}
+
+impl<T> BackendConfig for T where T: DeserializeOwned + Serialize + Default + fmt::Debug + 'static {}
+
+/// A backend type the registry can construct from its typed configuration.
+///
+/// Implement it next to [`Backend`] for a struct annotated with `#[backend("name")]`.
+///
+/// ```
+/// use nadoo_flow_core::{
+///     async_trait, backend, Backend, BackendType, Capabilities, Capability, NodeContext,
+///     NodeResult, NodeSpec, Result, WorkflowContext,
+/// };
+/// use serde::{Deserialize, Serialize};
+///
+/// /// Runs every node inline, one after another.
+/// #[backend("inline")]
+/// #[derive(Debug)]
+/// pub struct InlineBackend {
+///     config: InlineConfig,
+/// }
+///
+/// /// Configuration of [`InlineBackend`].
+/// #[derive(Debug, Default, Serialize, Deserialize)]
+/// #[serde(default, deny_unknown_fields)]
+/// pub struct InlineConfig {
+///     /// Log every node. Default: `false`.
+///     pub verbose: bool,
+/// }
+///
+/// impl BackendType for InlineBackend {
+///     type Config = InlineConfig;
+///     const CAPABILITIES: Capabilities = Capabilities::NONE.with(Capability::Async);
+///     fn from_config(config: InlineConfig) -> Result<Self> {
+///         Ok(InlineBackend { config })
+///     }
+/// }
+///
+/// #[async_trait]
+/// impl Backend for InlineBackend {
+///     fn name(&self) -> &str { "inline" }
+///     fn capabilities(&self) -> Capabilities { Self::CAPABILITIES }
+///     async fn execute_node(
+///         &self,
+///         node: &NodeSpec,
+///         ctx: &NodeContext,
+///         _: &WorkflowContext,
+///     ) -> Result<NodeResult> {
+///         Ok(node.node().execute(ctx).await.unwrap_or_else(|e| NodeResult::failed(e.to_string())))
+///     }
+/// }
+///
+/// let backend = nadoo_flow_core::BackendRegistry::create("inline", ())?;
+/// assert_eq!(backend.name(), "inline");
+/// # Ok::<(), nadoo_flow_core::Error>(())
+/// ```
+pub trait BackendType: Backend + Sized + 'static {
+    /// The typed configuration `create(name, config)` deserializes.
+    type Config: BackendConfig;
+
+    /// What the backend can do, known before an instance exists (shown by
+    /// `nadoo-flow backends`).
+    const CAPABILITIES: Capabilities;
+
+    /// Makes an instance; cross-field checks of the configuration belong here and fail with
+    /// [`Error::InvalidConfig`].
+    fn from_config(config: Self::Config) -> Result<Self>;
+}
+
+/// What a factory function annotated with `#[backend("name")]` may return: a backend, or a
+/// `Result` of one.
+pub trait FactoryOutput {
+    /// Boxes the backend, or turns the factory's error into [`Error::InvalidConfig`].
+    fn into_backend(self, name: &'static str) -> Result<Box<dyn Backend>>;
+}
+
+impl<B: Backend + 'static> FactoryOutput for B {
+    fn into_backend(self, _name: &'static str) -> Result<Box<dyn Backend>> {
+        Ok(Box::new(self))
+    }
+}
+
+impl<B: Backend + 'static, E: Into<BoxError>> FactoryOutput for std::result::Result<B, E> {
+    fn into_backend(self, name: &'static str) -> Result<Box<dyn Backend>> {
+        match self {
+            Ok(backend) => Ok(Box::new(backend)),
+            Err(error) => {
+                let error: BoxError = error.into();
+                match error.downcast::<Error>() {
+                    Ok(error) => Err(*error),
+                    Err(error) => Err(Error::invalid_config(name, None, error.to_string())),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The state of a run: per-node contexts and the workflow context that holds them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The life cycle of one node execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeStatus {
+    /// Not started yet.
+    #[default]
+    Pending,
+    /// Running now.
+    Running,
+    /// Finished with a successful result.
+    Success,
+    /// Finished with a failure, or could not run.
+    Failed,
+    /// Not run, because the route that leads to it was not taken.
+    Skipped,
+    /// Finished by asking the workflow to stop and wait for outside input.
+    Interrupted,
+}
+
+/// The life cycle of a workflow run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkflowStatus {
+    /// Not started yet.
+    #[default]
+    Pending,
+    /// Running now.
+    Running,
+    /// Every path reached its end.
+    Success,
+    /// A node failed, or the run could not go on.
+    Failed,
+    /// A node asked the run to stop and wait for outside input.
+    Interrupted,
+}
+
+impl WorkflowStatus {
+    /// The lowercase name used in output (`"success"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            WorkflowStatus::Pending => "pending",
+            WorkflowStatus::Running => "running",
+            WorkflowStatus::Success => "success",
+            WorkflowStatus::Failed => "failed",
+            WorkflowStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// What a node sees: the workflow's globals, and the outputs of the nodes that led to it.
+///
+/// Globals are shared between all nodes of a run, never copied per node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeInput {
+    /// The workflow's global variables at the time the node started.
+    pub globals: Arc<Map<String, Value>>,
+    /// The output of each direct predecessor that ran, by node id.
+    pub outputs: BTreeMap<String, Value>,
+}
+
+impl NodeInput {
+    /// Input with these globals and no predecessor outputs.
+    pub fn new(globals: Arc<Map<String, Value>>) -> Self {
+        NodeInput {
+            globals,
+            outputs: BTreeMap::new(),
+        }
+    }
+
+    /// The output of the single predecessor, when exactly one ran.
+    pub fn previous_output(&self) -> Option<&Value> {
+        match self.outputs.len() {
+            1 => self.outputs.values().next(),
+            _ => None,
+        }
+    }
+
+    /// Looks `key` up as the Python original's flat input does: `previous_output`, then a
+    /// predecessor id, then a global.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        if key == "previous_output" {
+            if let Some(previous) = self.previous_output() {
+                return Some(previous);
+            }
+        }
+        self.outputs.get(key).or_else(|| self.globals.get(key))
+    }
+
+    /// Follows a dotted path (`draft.text`) through [`get`](Self::get) and then object keys
+    /// (or array indices).
+    pub fn lookup(&self, path: &str) -> Option<&Value> {
+        let mut parts = path.split('.');
+        let mut value = self.get(parts.next()?)?;
+        for part in parts {
+            value = match value {
+                Value::Object(map) => map.get(part)?,
+                Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(value)
+    }
+
+    /// The input as one flat JSON object, as the Python original passes it: the globals, each
+    /// predecessor's output under its id, and `previous_output` when exactly one predecessor ran.
+    pub fn to_value(&self) -> Value {
+        let mut map = (*self.globals).clone();
+        for (id, output) in &self.outputs {
+            map.insert(id.clone(), output.clone());
+        }
+        if let Some(previous) = self.previous_output() {
+            map.insert("previous_output".to_owned(), previous.clone());
+        }
+        Value::Object(map)
+    }
+}
+
+/// The record of one node execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeContext {
+    /// The node's id in its workflow.
+    pub node_id: String,
+    /// Where the execution is in its life cycle.
+    pub status: NodeStatus,
+    /// What the node was given.
+    pub input: NodeInput,
+    /// What the node returned, once it succeeded.
+    pub output: Option<Value>,
+    /// Why the node failed, once it failed.
+    pub error: Option<String>,
+    /// Which attempt this is, counting from 1.
+    pub attempt: u32,
+    /// How long the execution took, once it finished.
+    pub duration: Option<Duration>,
+    /// Free-form data a backend or node attaches to the execution.
+    pub metadata: Map<String, Value>,
+}
+
+impl NodeContext {
+    /// A pending first attempt of `node_id` with `input`.
+    pub fn new(node_id: impl Into<String>, input: NodeInput) -> Self {
+        NodeContext {
+            node_id: node_id.into(),
+            status: NodeStatus::Pending,
+            input,
+            output: None,
+            error: None,
+            attempt: 1,
+            duration: None,
+            metadata: Map::new(),
+        }
+    }
+}
+
+/// The state of a whole workflow run; what `execute_workflow` returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowContext {
+    /// Unique id of this run.
+    pub workflow_id: String,
+    /// Global variables, shared by every node of the run.
+    pub globals: Arc<Map<String, Value>>,
+    /// The latest execution of each node that ran, by node id.
+    pub node_contexts: HashMap<String, NodeContext>,
+    /// The node ids in the order their executions finished; a node run twice appears twice.
+    pub execution_path: Vec<String>,
+    /// Where the run is in its life cycle.
+    pub status: WorkflowStatus,
+    /// Why the run failed, once it failed.
+    pub error: Option<String>,
+}
+
+impl Default for WorkflowContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WorkflowContext {
+    /// A pending run with a fresh unique id and no globals.
+    pub fn new() -> Self {
+        WorkflowContext {
+            workflow_id: uuid::Uuid::new_v4().to_string(),
+            globals: Arc::new(Map::new()),
+            node_contexts: HashMap::new(),
+            execution_path: Vec::new(),
+            status: WorkflowStatus::Pending,
+            error: None,
+        }
+    }
+
+    /// This context with `input` merged into its globals (input keys win).
+    ///
+    /// ```
+    /// use nadoo_flow_core::WorkflowContext;
+    /// use serde_json::json;
+    ///
+    /// let ctx = WorkflowContext::new().with_input(json!({"topic": "rust"}));
+    /// assert_eq!(ctx.globals["topic"], "rust");
+    /// ```
+    #[must_use]
+    pub fn with_input(mut self, input: Value) -> Self {
+        if let Value::Object(map) = input {
+            Arc::make_mut(&mut self.globals).extend(map);
+        }
+        self
+    }
+
+    /// The output of the latest execution of `node_id`, if it succeeded.
+    pub fn output(&self, node_id: &str) -> Option<&Value> {
+        self.node_contexts.get(node_id)?.output.as_ref()
+    }
+
+    /// Every node's latest output, by node id, for reports such as `run --json`.
+    pub fn outputs(&self) -> BTreeMap<&str, &Value> {
+        self.node_contexts
+            .iter()
+            .filter_map(|(id, ctx)| Some((id.as_str(), ctx.output.as_ref()?)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input() -> NodeInput {
+        let mut globals = Map::new();
+        globals.insert("topic".into(), json!("rust"));
+        let mut input = NodeInput::new(Arc::new(globals));
+        input
+            .outputs
+            .insert("draft".into(), json!({"text": "hi", "tags": ["a", "b"]}));
+        input
+    }
+
+    #[test]
+    fn lookup_follows_dotted_paths() {
+        let input = input();
+        assert_eq!(input.lookup("topic"), Some(&json!("rust")));
+        assert_eq!(input.lookup("draft.text"), Some(&json!("hi")));
+        assert_eq!(input.lookup("draft.tags.1"), Some(&json!("b")));
+        assert_eq!(input.lookup("previous_output.text"), Some(&json!("hi")));
+        assert_eq!(input.lookup("draft.missing"), None);
+        assert_eq!(input.lookup("nothing"), None);
+    }
+
+    #[test]
+    fn previous_output_needs_exactly_one_predecessor() {
+        let mut input = input();
+        assert!(input.previous_output().is_some());
+        input.outputs.insert("other".into(), json!({}));
+        assert!(input.previous_output().is_none());
+        assert!(input.to_value().get("previous_output").is_none());
+    }
+
+    #[test]
+    fn flat_value_has_globals_outputs_and_previous() {
+        let value = input().to_value();
+        assert_eq!(value["topic"], "rust");
+        assert_eq!(value["draft"]["text"], "hi");
+        assert_eq!(value["previous_output"]["text"], "hi");
+    }
+
+    #[test]
+    fn context_round_trips_through_json() {
+        let mut ctx = WorkflowContext::new().with_input(json!({"k": 1}));
+        let mut node = NodeContext::new("a", input());
+        node.status = NodeStatus::Success;
+        node.output = Some(json!({"x": 1}));
+        ctx.node_contexts.insert("a".into(), node);
+        ctx.execution_path.push("a".into());
+        ctx.status = WorkflowStatus::Interrupted;
+        let text = serde_json::to_string(&ctx).expect("serializes");
+        let back: WorkflowContext = serde_json::from_str(&text).expect("deserializes");
+        assert_eq!(back, ctx);
+        assert!(text.contains("\"interrupted\""));
+    }
+}

@@ -1,0 +1,199 @@
+//! The one error type of the core crate.
+
+use std::fmt;
+
+use crate::registry::RegistrationSite;
+use crate::validate::Problem;
+
+/// A boxed error from a node or a backend's underlying system.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the registry, in configuration, or while running a workflow.
+///
+/// Every variant names the thing it is about (the backend, the key, the node), so that the
+/// `Display` text alone tells a user what to fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No linked backend has this name.
+    #[error("unknown backend `{name}`{}; {}", DidYouMean(suggestion), Available(available))]
+    UnknownBackend {
+        /// The name that was asked for.
+        name: String,
+        /// The names of the linked backends, sorted.
+        available: Vec<&'static str>,
+        /// The closest linked name, if one is close enough to be a likely typo.
+        suggestion: Option<&'static str>,
+    },
+
+    /// The backend belongs to this workspace, but its Cargo feature is off in this build.
+    #[error(
+        "backend `{name}` is not compiled into this program; enable Cargo feature `{feature}` of nadoo-flow"
+    )]
+    BackendNotCompiled {
+        /// The name that was asked for.
+        name: String,
+        /// The feature of the `nadoo-flow` crate that links it.
+        feature: &'static str,
+    },
+
+    /// Two linked crates register a backend under the same name.
+    ///
+    /// Every registry call returns this error while the conflict exists: no registration wins.
+    #[error(
+        "backend `{name}` is registered more than once: {}; backend names must be unique among linked crates",
+        Sites(sites)
+    )]
+    DuplicateBackend {
+        /// The contested name.
+        name: &'static str,
+        /// Every site that registers it, sorted.
+        sites: Vec<RegistrationSite>,
+    },
+
+    /// A default backend was asked for, but no backend is linked into the program.
+    #[error(
+        "no backend is linked into this program; enable a backend feature of nadoo-flow, such as the default `native`"
+    )]
+    NoBackendLinked,
+
+    /// A default backend was asked for, several are linked, none is `native` and none was chosen.
+    #[error(
+        "no default backend is set and several are linked ({}); choose one with set_default",
+        Available(available)
+    )]
+    NoDefaultBackend {
+        /// The names of the linked backends, sorted.
+        available: Vec<&'static str>,
+    },
+
+    /// A backend's configuration was rejected.
+    #[error("invalid configuration for backend `{backend}`: {}{message}", Key(key))]
+    InvalidConfig {
+        /// The backend whose configuration this is.
+        backend: String,
+        /// The offending key, as a dotted path, when one key is at fault.
+        key: Option<String>,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// The workflow cannot run: every problem found, in a stable order.
+    #[error("invalid workflow: {}", Problems(.0))]
+    InvalidWorkflow(Vec<Problem>),
+
+    /// The backend does not support an operation.
+    #[error("backend `{backend}` does not support {operation}")]
+    Unsupported {
+        /// The backend.
+        backend: String,
+        /// The operation, in words.
+        operation: &'static str,
+    },
+
+    /// The backend's underlying system failed.
+    #[error("backend `{backend}` failed: {source}")]
+    Backend {
+        /// The backend.
+        backend: String,
+        /// What failed underneath.
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl Error {
+    /// An [`Error::InvalidConfig`] for `backend`, naming `key` when one key is at fault.
+    pub fn invalid_config(
+        backend: impl Into<String>,
+        key: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::InvalidConfig {
+            backend: backend.into(),
+            key: key.map(str::to_owned),
+            message: message.into(),
+        }
+    }
+
+    /// An [`Error::Backend`] wrapping a failure of the backend's underlying system.
+    pub fn backend(backend: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Backend {
+            backend: backend.into(),
+            source: source.into(),
+        }
+    }
+}
+
+struct DidYouMean<'a>(&'a Option<&'static str>);
+
+impl fmt::Display for DidYouMean<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(name) => write!(f, " (did you mean `{name}`?)"),
+            None => Ok(()),
+        }
+    }
+}
+
+struct Available<'a>(&'a [&'static str]);
+
+impl fmt::Display for Available<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("no backend is linked into this program");
+        }
+        f.write_str("available backends: ")?;
+        for (i, name) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
+}
+
+struct Sites<'a>(&'a [RegistrationSite]);
+
+impl fmt::Display for Sites<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, site) in self.0.iter().enumerate() {
+            match i {
+                0 => f.write_str("by ")?,
+                i if i + 1 == self.0.len() => f.write_str(" and by ")?,
+                _ => f.write_str(", by ")?,
+            }
+            write!(f, "{site}")?;
+        }
+        Ok(())
+    }
+}
+
+struct Key<'a>(&'a Option<String>);
+
+impl fmt::Display for Key<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(key) => write!(f, "key `{key}`: "),
+            None => Ok(()),
+        }
+    }
+}
+
+struct Problems<'a>(&'a [Problem]);
+
+impl fmt::Display for Problems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}

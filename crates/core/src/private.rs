@@ -1,0 +1,33 @@
+//! Not public API. Used by generated code.
+
+/// Not public API. Used by generated code.
+pub use inventory;
+
+/// Not public API. Used by generated code.
+pub use serde_json::Value;
+
+/// Not public API. Used by generated code.
+pub use crate::backend::{Backend, BackendType, FactoryOutput};
+/// Not public API. Used by generated code.
+pub use crate::capabilities::Capabilities;
+/// Not public API. Used by generated code.
+pub use crate::error::Result;
+/// Not public API. Used by generated code.
+pub use crate::registry::{
+    BackendRegistration, RegistrationSite, WorkspaceBackend, deserialize_config,
+};
+
+/// Not public API. Used by generated code: calls a `#[backend]` factory with its typed
+/// configuration deserialized from `config`.
+pub fn call_factory<C, R>(
+    name: &'static str,
+    config: Value,
+    factory: fn(C) -> R,
+) -> Result<Box<dyn Backend>>
+where
+    C: crate::backend::BackendConfig,
+    R: FactoryOutput,
+{
+    let config = deserialize_config::<C>(name, config)?;
+    factory(config).into_backend(name)
+}

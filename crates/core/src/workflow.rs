@@ -1,0 +1,319 @@
+//! The workflow graph and its builder.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::node::{EndNode, Node, StartNode};
+use crate::validate::{self, Problem};
+
+/// The default limit on node executions per run; see [`WorkflowBuilder::max_steps`].
+pub const DEFAULT_MAX_STEPS: usize = 10_000;
+
+/// What part a node plays in the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeRole {
+    /// Where the run begins; a workflow has exactly one.
+    Start,
+    /// Where a path ends; never executed.
+    End,
+    /// Any other node.
+    Task,
+}
+
+/// One node of a workflow: its id, its code, and its outgoing edges.
+///
+/// ```
+/// use nadoo_flow_core::NodeSpec;
+/// # use nadoo_flow_core::{async_trait, BoxError, Node, NodeContext, NodeResult};
+/// # #[derive(Debug)] struct Check;
+/// # #[async_trait] impl Node for Check {
+/// #     async fn execute(&self, _: &NodeContext) -> Result<NodeResult, BoxError> { unimplemented!() }
+/// # }
+///
+/// let check = NodeSpec::new("check", Check)
+///     .route("ok", "done")
+///     .route("again", "draft")
+///     .timeout(std::time::Duration::from_secs(2));
+/// assert_eq!(check.routes()["ok"], "done");
+/// ```
+#[derive(Debug, Clone)]
+pub struct NodeSpec {
+    id: String,
+    kind: String,
+    role: NodeRole,
+    config: Value,
+    next: Vec<String>,
+    routes: BTreeMap<String, String>,
+    timeout: Option<Duration>,
+    retries: Option<u32>,
+    node: Arc<dyn Node>,
+}
+
+impl NodeSpec {
+    /// A task node `id` running `node`; its kind is `node.kind()`.
+    pub fn new(id: impl Into<String>, node: impl Node) -> Self {
+        Self::from_arc(id, Arc::new(node))
+    }
+
+    /// A task node `id` running a shared node implementation.
+    pub fn from_arc(id: impl Into<String>, node: Arc<dyn Node>) -> Self {
+        let kind = node.kind().to_owned();
+        NodeSpec {
+            id: id.into(),
+            kind,
+            role: NodeRole::Task,
+            config: Value::Null,
+            next: Vec::new(),
+            routes: BTreeMap::new(),
+            timeout: None,
+            retries: None,
+            node,
+        }
+    }
+
+    /// The start node `id`.
+    pub fn start(id: impl Into<String>) -> Self {
+        NodeSpec {
+            role: NodeRole::Start,
+            ..Self::new(id, StartNode)
+        }
+    }
+
+    /// An end node `id`.
+    pub fn end(id: impl Into<String>) -> Self {
+        NodeSpec {
+            role: NodeRole::End,
+            ..Self::new(id, EndNode)
+        }
+    }
+
+    /// Adds `target` to the static successors; all successors run.
+    #[must_use]
+    pub fn next(mut self, target: impl Into<String>) -> Self {
+        self.next.push(target.into());
+        self
+    }
+
+    /// Maps route key `key` to node `target`.
+    #[must_use]
+    pub fn route(mut self, key: impl Into<String>, target: impl Into<String>) -> Self {
+        self.routes.insert(key.into(), target.into());
+        self
+    }
+
+    /// Limits each attempt of this node to `timeout`.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Retries this node up to `retries` times after a failure.
+    #[must_use]
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = Some(retries);
+        self
+    }
+
+    /// Records the kind name and configuration this node was made from, so that remote
+    /// workers can make it again.
+    #[must_use]
+    pub fn with_kind(mut self, kind: impl Into<String>, config: Value) -> Self {
+        self.kind = kind.into();
+        self.config = config;
+        self
+    }
+
+    /// The node's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The node's kind name.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The node's role in the graph.
+    pub fn role(&self) -> NodeRole {
+        self.role
+    }
+
+    /// The configuration the node was made from (`null` for nodes made in code).
+    pub fn config(&self) -> &Value {
+        &self.config
+    }
+
+    /// The static successors.
+    pub fn next_ids(&self) -> &[String] {
+        &self.next
+    }
+
+    /// Route keys and their targets.
+    pub fn routes(&self) -> &BTreeMap<String, String> {
+        &self.routes
+    }
+
+    /// The per-attempt timeout, if set.
+    pub fn timeout_limit(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The number of retries, if set.
+    pub fn retry_limit(&self) -> Option<u32> {
+        self.retries
+    }
+
+    /// The node's code.
+    pub fn node(&self) -> &Arc<dyn Node> {
+        &self.node
+    }
+}
+
+/// A validated workflow graph: nodes, their edges, default input and run limits.
+///
+/// Build one with [`Workflow::builder`]; building checks the graph and returns every problem
+/// at once.
+///
+/// ```
+/// use nadoo_flow_core::{NodeSpec, Workflow};
+///
+/// let workflow = Workflow::builder("hello")
+///     .node(NodeSpec::start("start").next("done"))
+///     .node(NodeSpec::end("done"))
+///     .build()?;
+/// assert_eq!(workflow.start().id(), "start");
+/// # Ok::<(), nadoo_flow_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    name: String,
+    nodes: Vec<NodeSpec>,
+    index: HashMap<String, usize>,
+    start: usize,
+    input: Map<String, Value>,
+    max_steps: usize,
+    warnings: Vec<Problem>,
+}
+
+impl Workflow {
+    /// A builder for a workflow called `name`.
+    pub fn builder(name: impl Into<String>) -> WorkflowBuilder {
+        WorkflowBuilder {
+            name: name.into(),
+            nodes: Vec::new(),
+            input: Map::new(),
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+
+    /// The workflow's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The nodes, in the order they were added.
+    pub fn nodes(&self) -> &[NodeSpec] {
+        &self.nodes
+    }
+
+    /// The node with id `id`.
+    pub fn node(&self, id: &str) -> Option<&NodeSpec> {
+        self.index.get(id).map(|&i| &self.nodes[i])
+    }
+
+    /// The position of node `id` in [`nodes`](Self::nodes).
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The start node.
+    pub fn start(&self) -> &NodeSpec {
+        &self.nodes[self.start]
+    }
+
+    /// Default globals, overridden by the input a run is given.
+    pub fn input(&self) -> &Map<String, Value> {
+        &self.input
+    }
+
+    /// The limit on node executions per run.
+    pub fn max_steps(&self) -> usize {
+        self.max_steps
+    }
+
+    /// Problems that do not stop the workflow from running, such as unreachable nodes.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
+    }
+}
+
+/// Builds a [`Workflow`]; see there.
+#[derive(Debug, Clone)]
+pub struct WorkflowBuilder {
+    name: String,
+    nodes: Vec<NodeSpec>,
+    input: Map<String, Value>,
+    max_steps: usize,
+}
+
+impl WorkflowBuilder {
+    /// Adds a node.
+    #[must_use]
+    pub fn node(mut self, node: NodeSpec) -> Self {
+        self.nodes.push(node);
+        self
+    }
+
+    /// Sets a default global.
+    #[must_use]
+    pub fn input(mut self, key: impl Into<String>, value: Value) -> Self {
+        self.input.insert(key.into(), value);
+        self
+    }
+
+    /// Limits node executions per run (default [`DEFAULT_MAX_STEPS`]), which stops runaway loops.
+    #[must_use]
+    pub fn max_steps(mut self, max_steps: usize) -> Self {
+        self.max_steps = max_steps;
+        self
+    }
+
+    /// Checks the graph and builds the workflow.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidWorkflow`] with every error-level [`Problem`] found.
+    pub fn build(self) -> Result<Workflow> {
+        let report = validate::check(&self.nodes);
+        let (errors, warnings): (Vec<Problem>, Vec<Problem>) =
+            report.into_iter().partition(Problem::is_error);
+        if !errors.is_empty() {
+            return Err(Error::InvalidWorkflow(errors));
+        }
+        let index: HashMap<String, usize> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        let start = self
+            .nodes
+            .iter()
+            .position(|n| n.role == NodeRole::Start)
+            .ok_or_else(|| Error::InvalidWorkflow(vec![Problem::NoStartNode]))?;
+        Ok(Workflow {
+            name: self.name,
+            nodes: self.nodes,
+            index,
+            start,
+            input: self.input,
+            max_steps: self.max_steps,
+            warnings,
+        })
+    }
+}

@@ -1,0 +1,219 @@
+//! Expansion of `#[backend]`: the item unchanged plus one `inventory::submit!`.
+
+use proc_macro2::{Span, TokenStream};
+use proc_macro_crate::{FoundCrate, crate_name};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, FnArg, Item, ItemFn, ReturnType};
+
+use crate::args::BackendArgs;
+
+pub(crate) fn backend(args: BackendArgs, item: Item) -> syn::Result<TokenStream> {
+    let krate = match &args.krate {
+        Some(path) => path.to_token_stream(),
+        None => core_path(),
+    };
+    let private = quote!(#krate::__private);
+    let name = &args.name;
+    let site = site(&private, name.span());
+
+    let registration = match &item {
+        Item::Struct(s) => {
+            reject_generics(&s.generics, "struct")?;
+            reject_capabilities(&args)?;
+            registration_of(&private, &s.ident, &s.attrs, name, &site)
+        }
+        Item::Enum(e) => {
+            reject_generics(&e.generics, "enum")?;
+            reject_capabilities(&args)?;
+            registration_of(&private, &e.ident, &e.attrs, name, &site)
+        }
+        Item::Fn(f) => registration_factory(&private, f, &args, &site)?,
+        other => {
+            return Err(syn::Error::new(
+                item_span(other),
+                "#[backend] applies to a struct, an enum, or a factory function taking the backend's configuration",
+            ));
+        }
+    };
+
+    Ok(quote! {
+        #item
+        #private::inventory::submit! { #registration }
+    })
+}
+
+/// The path of `nadoo_flow_core` as the calling crate sees it: a direct dependency, or the
+/// `nadoo-flow` facade, or the core crate itself.
+fn core_path() -> TokenStream {
+    let found = match crate_name("nadoo-flow-core") {
+        Ok(found) => Some((found, "nadoo_flow_core")),
+        Err(_) => crate_name("nadoo-flow")
+            .ok()
+            .map(|found| (found, "nadoo_flow")),
+    };
+    let name = match found {
+        Some((FoundCrate::Name(name), _)) => name,
+        Some((FoundCrate::Itself, own)) => own.to_owned(),
+        None => "nadoo_flow_core".to_owned(),
+    };
+    let ident = syn::Ident::new(&name, Span::call_site());
+    quote!(::#ident)
+}
+
+fn site(private: &TokenStream, span: Span) -> TokenStream {
+    quote_spanned! {span=>
+        #private::RegistrationSite {
+            crate_name: ::core::env!("CARGO_PKG_NAME"),
+            crate_version: ::core::env!("CARGO_PKG_VERSION"),
+            module_path: ::core::module_path!(),
+            file: ::core::file!(),
+            line: ::core::line!(),
+        }
+    }
+}
+
+fn registration_of(
+    private: &TokenStream,
+    ident: &syn::Ident,
+    attrs: &[Attribute],
+    name: &syn::LitStr,
+    site: &TokenStream,
+) -> TokenStream {
+    let description = first_doc_line(attrs);
+    // The trait bound is checked on a path spanned at the user's type, so that a missing
+    // `BackendType` impl is reported there.
+    let ty = quote_spanned!(ident.span()=> #ident);
+    quote! {
+        #private::BackendRegistration::of::<#ty>(#name, #site, #description)
+    }
+}
+
+fn registration_factory(
+    private: &TokenStream,
+    f: &ItemFn,
+    args: &BackendArgs,
+    site: &TokenStream,
+) -> syn::Result<TokenStream> {
+    let sig = &f.sig;
+    if let Some(asyncness) = &sig.asyncness {
+        return Err(syn::Error::new(
+            asyncness.span,
+            "a #[backend] factory must not be async: the registry constructs backends synchronously",
+        ));
+    }
+    reject_generics(&sig.generics, "factory function")?;
+    let mut inputs = sig.inputs.iter();
+    let config_ty = match (inputs.next(), inputs.next()) {
+        (Some(FnArg::Typed(arg)), None) => &arg.ty,
+        (Some(FnArg::Receiver(receiver)), _) => {
+            return Err(syn::Error::new(
+                receiver.span(),
+                "a #[backend] factory is a free function, not a method",
+            ));
+        }
+        (_, Some(extra)) => {
+            return Err(syn::Error::new(
+                extra.span(),
+                "a #[backend] factory takes exactly one argument: the backend's configuration",
+            ));
+        }
+        (None, None) => {
+            return Err(syn::Error::new(
+                sig.paren_token.span.join(),
+                "a #[backend] factory takes exactly one argument: the backend's configuration",
+            ));
+        }
+    };
+    if let ReturnType::Default = sig.output {
+        return Err(syn::Error::new(
+            sig.ident.span(),
+            "a #[backend] factory returns the backend, or a Result of it",
+        ));
+    }
+    let ident = &sig.ident;
+    let name = &args.name;
+    let description = first_doc_line(&f.attrs);
+    let capabilities = match &args.capabilities {
+        Some((_, expr)) => expr.to_token_stream(),
+        None => quote!(#private::Capabilities::NONE),
+    };
+    let call = quote_spanned!(ident.span()=> #private::call_factory(name, config, #ident));
+    Ok(quote! {
+        {
+            fn __nadoo_flow_construct(
+                name: &'static str,
+                config: #private::Value,
+            ) -> #private::Result<::std::boxed::Box<dyn #private::Backend>> {
+                #call
+            }
+            #private::BackendRegistration::factory::<#config_ty>(
+                #name,
+                #site,
+                #description,
+                #capabilities,
+                __nadoo_flow_construct,
+            )
+        }
+    })
+}
+
+fn reject_generics(generics: &syn::Generics, what: &str) -> syn::Result<()> {
+    if generics.params.is_empty() && generics.where_clause.is_none() {
+        return Ok(());
+    }
+    Err(syn::Error::new(
+        generics.span(),
+        format!(
+            "#[backend] cannot be used on a generic {what}: the registry constructs one concrete type per name"
+        ),
+    ))
+}
+
+fn reject_capabilities(args: &BackendArgs) -> syn::Result<()> {
+    match &args.capabilities {
+        None => Ok(()),
+        Some((key, _)) => Err(syn::Error::new(
+            key.span,
+            "`capabilities = ...` is for factory functions; a backend type declares them in `BackendType::CAPABILITIES`",
+        )),
+    }
+}
+
+/// The first non-empty line of the item's documentation, trimmed.
+fn first_doc_line(attrs: &[Attribute]) -> String {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .flat_map(|doc| {
+            doc.lines()
+                .map(str::trim)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .find(|line| !line.is_empty())
+        .unwrap_or_default()
+}
+
+fn item_span(item: &Item) -> Span {
+    match item {
+        Item::Impl(i) => i.impl_token.span,
+        Item::Trait(t) => t.ident.span(),
+        Item::Mod(m) => m.ident.span(),
+        Item::Const(c) => c.ident.span(),
+        Item::Static(s) => s.ident.span(),
+        Item::Type(t) => t.ident.span(),
+        Item::Union(u) => u.ident.span(),
+        other => other.span(),
+    }
+}

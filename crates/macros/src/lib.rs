@@ -1,0 +1,37 @@
+//! **Implementation detail of `nadoo-flow`: the `#[backend("name")]` attribute.**
+//!
+//! Use it through `nadoo_flow::backend` or `nadoo_flow_core::backend`; the documentation
+//! lives there.
+
+mod args;
+mod expand;
+
+use proc_macro::TokenStream;
+
+/// Registers a backend under a name: on a struct or enum that implements `Backend` and
+/// `BackendType`, or on a factory function taking the backend's typed configuration.
+///
+/// ```ignore
+/// /// Runs nodes in-process.
+/// #[backend("inline")]
+/// struct InlineBackend { /* ... */ }
+///
+/// /// A backend made by a factory.
+/// #[backend("custom", capabilities = Capabilities::NONE.with(Capability::Async))]
+/// fn custom(config: CustomConfig) -> Result<CustomBackend, MyError> { /* ... */ }
+/// ```
+///
+/// Arguments after the name:
+/// - `crate = path`: where `nadoo_flow_core` is, when it is neither a dependency nor reachable
+///   through `nadoo_flow`;
+/// - `capabilities = expr` (factory functions only): a constant `Capabilities`.
+///
+/// The item is left unchanged; one `inventory::submit!` of a constant registration is added.
+#[proc_macro_attribute]
+pub fn backend(args: TokenStream, item: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(args as args::BackendArgs);
+    let item = syn::parse_macro_input!(item as syn::Item);
+    expand::backend(args, item)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
