@@ -56,9 +56,12 @@ async fn route_key_selects_target_and_next_override_wins() {
     let workflow = Workflow::builder("routes")
         .node(NodeSpec::start("start").next("decide"))
         .node(
-            NodeSpec::new("decide", Returns(NodeResult::ok(json!({})).with_route("left")))
-                .route("left", "l")
-                .route("right", "r"),
+            NodeSpec::new(
+                "decide",
+                Returns(NodeResult::ok(json!({})).with_route("left")),
+            )
+            .route("left", "l")
+            .route("right", "r"),
         )
         .node(NodeSpec::new("l", Returns(NodeResult::ok(json!({})).with_next("z"))).next("r"))
         .node(NodeSpec::new("r", Emit(json!({}))))
@@ -75,8 +78,11 @@ async fn route_without_target_fails_naming_node_and_key() {
     let workflow = Workflow::builder("bad-route")
         .node(NodeSpec::start("start").next("decide"))
         .node(
-            NodeSpec::new("decide", Returns(NodeResult::ok(json!({})).with_route("sideways")))
-                .route("left", "l"),
+            NodeSpec::new(
+                "decide",
+                Returns(NodeResult::ok(json!({})).with_route("sideways")),
+            )
+            .route("left", "l"),
         )
         .node(NodeSpec::new("l", Emit(json!({}))))
         .build()
@@ -84,7 +90,10 @@ async fn route_without_target_fails_naming_node_and_key() {
     let done = run(&workflow, json!({})).await;
     assert_eq!(done.status, WorkflowStatus::Failed);
     let error = done.error.expect("has an error");
-    assert!(error.contains("`decide`") && error.contains("`sideways`"), "{error}");
+    assert!(
+        error.contains("`decide`") && error.contains("`sideways`"),
+        "{error}"
+    );
     assert_eq!(done.node_contexts["decide"].status, NodeStatus::Failed);
 }
 
@@ -92,13 +101,20 @@ async fn route_without_target_fails_naming_node_and_key() {
 async fn routes_may_loop_and_globals_flow_through_results() {
     let workflow = Workflow::builder("loop")
         .node(NodeSpec::start("start").next("counter"))
-        .node(NodeSpec::new("counter", CountTo(3)).route("again", "counter").route("done", "end"))
+        .node(
+            NodeSpec::new("counter", CountTo(3))
+                .route("again", "counter")
+                .route("done", "end"),
+        )
         .node(NodeSpec::end("end"))
         .build()
         .expect("valid");
     let done = run(&workflow, json!({})).await;
     assert_eq!(done.status, WorkflowStatus::Success);
-    assert_eq!(done.execution_path, ["start", "counter", "counter", "counter"]);
+    assert_eq!(
+        done.execution_path,
+        ["start", "counter", "counter", "counter"]
+    );
     assert_eq!(done.globals["count"], 3);
 }
 
@@ -106,7 +122,11 @@ async fn routes_may_loop_and_globals_flow_through_results() {
 async fn runaway_loop_stops_at_max_steps() {
     let workflow = Workflow::builder("runaway")
         .node(NodeSpec::start("start").next("counter"))
-        .node(NodeSpec::new("counter", CountTo(i64::MAX)).route("again", "counter").route("done", "end"))
+        .node(
+            NodeSpec::new("counter", CountTo(i64::MAX))
+                .route("again", "counter")
+                .route("done", "end"),
+        )
         .node(NodeSpec::end("end"))
         .max_steps(50)
         .build()
@@ -115,14 +135,23 @@ async fn runaway_loop_stops_at_max_steps() {
     assert_eq!(done.status, WorkflowStatus::Failed);
     assert_eq!(done.execution_path.len(), 50);
     let error = done.error.expect("has an error");
-    assert!(error.contains("max_steps") && error.contains("50"), "{error}");
+    assert!(
+        error.contains("max_steps") && error.contains("50"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn interrupt_stops_the_run_and_marks_the_node() {
     let workflow = Workflow::builder("hitl")
         .node(NodeSpec::start("start").next("ask"))
-        .node(NodeSpec::new("ask", Returns(NodeResult::ok(json!({"q": "ok?"})).interrupted())).next("after"))
+        .node(
+            NodeSpec::new(
+                "ask",
+                Returns(NodeResult::ok(json!({"q": "ok?"})).interrupted()),
+            )
+            .next("after"),
+        )
         .node(NodeSpec::new("after", Emit(json!({}))))
         .build()
         .expect("valid");
@@ -142,7 +171,10 @@ async fn failure_is_recorded_on_the_failing_node() {
         .expect("valid");
     let done = run(&workflow, json!({})).await;
     assert_eq!(done.status, WorkflowStatus::Failed);
-    assert_eq!(done.error.as_deref(), Some("node `bad` failed: quota exceeded"));
+    assert_eq!(
+        done.error.as_deref(),
+        Some("node `bad` failed: quota exceeded")
+    );
     let bad = &done.node_contexts["bad"];
     assert_eq!(bad.status, NodeStatus::Failed);
     assert_eq!(bad.error.as_deref(), Some("quota exceeded"));
@@ -158,7 +190,10 @@ async fn node_error_fails_the_node_with_its_message() {
         .expect("valid");
     let done = run(&workflow, json!({})).await;
     assert_eq!(done.status, WorkflowStatus::Failed);
-    assert_eq!(done.node_contexts["bad"].error.as_deref(), Some("disk on fire"));
+    assert_eq!(
+        done.node_contexts["bad"].error.as_deref(),
+        Some("disk on fire")
+    );
 }
 
 #[tokio::test]
@@ -166,7 +201,8 @@ async fn long_chain_validates_and_runs_without_recursion() {
     const N: usize = 100_000;
     let mut builder = Workflow::builder("long").node(NodeSpec::start("n0").next("n1"));
     for i in 1..N {
-        builder = builder.node(NodeSpec::new(format!("n{i}"), Emit(json!({}))).next(format!("n{}", i + 1)));
+        builder = builder
+            .node(NodeSpec::new(format!("n{i}"), Emit(json!({}))).next(format!("n{}", i + 1)));
     }
     let workflow = builder
         .node(NodeSpec::end(format!("n{N}")))
@@ -183,7 +219,11 @@ fn building_reports_every_problem_at_once() {
     let err = Workflow::builder("broken")
         .node(NodeSpec::start("s1").next("a").next("ghost"))
         .node(NodeSpec::start("s2"))
-        .node(NodeSpec::new("a", Emit(json!({}))).next("b").route("k", "nowhere"))
+        .node(
+            NodeSpec::new("a", Emit(json!({})))
+                .next("b")
+                .route("k", "nowhere"),
+        )
         .node(NodeSpec::new("b", Emit(json!({}))).next("c"))
         .node(NodeSpec::new("c", Emit(json!({}))).next("b"))
         .node(NodeSpec::new("a", Emit(json!({}))))
@@ -193,17 +233,29 @@ fn building_reports_every_problem_at_once() {
         panic!("expected InvalidWorkflow, got {err}");
     };
     assert!(problems.contains(&Problem::DuplicateNodeId { id: "a".into() }));
-    assert!(problems.contains(&Problem::SeveralStartNodes { ids: vec!["s1".into(), "s2".into()] }));
-    assert!(problems.contains(&Problem::DanglingEdge { node: "s1".into(), target: "ghost".into() }));
+    assert!(problems.contains(&Problem::SeveralStartNodes {
+        ids: vec!["s1".into(), "s2".into()]
+    }));
+    assert!(problems.contains(&Problem::DanglingEdge {
+        node: "s1".into(),
+        target: "ghost".into()
+    }));
     assert!(problems.contains(&Problem::DanglingRoute {
         node: "a".into(),
         key: "k".into(),
         target: "nowhere".into()
     }));
-    assert!(problems.iter().any(|p| matches!(p, Problem::Cycle { path } if path == &["b", "c", "b"])));
+    assert!(
+        problems
+            .iter()
+            .any(|p| matches!(p, Problem::Cycle { path } if path == &["b", "c", "b"]))
+    );
     let text = err.to_string();
     assert!(text.starts_with("invalid workflow: "), "{text}");
-    assert!(text.contains("node `s1` has next `ghost`, which is not a node"), "{text}");
+    assert!(
+        text.contains("node `s1` has next `ghost`, which is not a node"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -227,7 +279,12 @@ fn missing_start_unreachable_end_and_warnings() {
         .node(NodeSpec::new("island", Emit(json!({}))))
         .build()
         .expect("unreachable nodes are only a warning");
-    assert_eq!(workflow.warnings(), [Problem::Unreachable { node: "island".into() }]);
+    assert_eq!(
+        workflow.warnings(),
+        [Problem::Unreachable {
+            node: "island".into()
+        }]
+    );
 }
 
 #[test]
@@ -237,7 +294,10 @@ fn native_config_is_typed_and_checked() {
     let Error::InvalidConfig { backend, key, .. } = &err else {
         panic!("expected InvalidConfig, got {err}");
     };
-    assert_eq!((backend.as_str(), key.as_deref()), ("native", Some("max_workers")));
+    assert_eq!(
+        (backend.as_str(), key.as_deref()),
+        ("native", Some("max_workers"))
+    );
     let err = BackendRegistry::create("native", json!({"workers": 2})).unwrap_err();
     assert!(err.to_string().contains("unknown field `workers`"), "{err}");
     let err = BackendRegistry::create("native", json!({"debug": "yes"})).unwrap_err();

@@ -45,7 +45,12 @@ pub(crate) struct CountTo(pub i64);
 #[async_trait]
 impl Node for CountTo {
     async fn execute(&self, ctx: &NodeContext) -> Result<NodeResult, BoxError> {
-        let count = ctx.input.lookup("count").and_then(Value::as_i64).unwrap_or(0) + 1;
+        let count = ctx
+            .input
+            .lookup("count")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            + 1;
         let route = if count >= self.0 { "done" } else { "again" };
         Ok(NodeResult::ok(json!({ "count": count }))
             .with_global("count", json!(count))

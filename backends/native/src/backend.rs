@@ -24,9 +24,9 @@ impl NativeBackend {
 
     /// The upper bound on nodes running at once.
     pub fn max_workers(&self) -> NonZeroUsize {
-        self.config.max_workers.unwrap_or_else(|| {
-            std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
-        })
+        self.config
+            .max_workers
+            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
     }
 }
 

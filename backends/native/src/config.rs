@@ -36,7 +36,10 @@ mod tests {
     #[test]
     fn rejects_unknown_keys_and_zero_workers() {
         let err = serde_json::from_str::<NativeConfig>(r#"{"max_worker": 2}"#).unwrap_err();
-        assert!(err.to_string().contains("unknown field `max_worker`"), "{err}");
+        assert!(
+            err.to_string().contains("unknown field `max_worker`"),
+            "{err}"
+        );
         let err = serde_json::from_str::<NativeConfig>(r#"{"max_workers": 0}"#).unwrap_err();
         assert!(err.to_string().contains("nonzero"), "{err}");
     }

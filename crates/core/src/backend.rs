@@ -121,6 +121,11 @@ impl<T> BackendConfig for T where T: DeserializeOwned + Serialize + Default + fm
 /// assert_eq!(backend.name(), "inline");
 /// # Ok::<(), nadoo_flow_core::Error>(())
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is registered with #[backend] but does not implement `BackendType`",
+    label = "implement `Backend` and `BackendType` for this type",
+    note = "`BackendType` says how the registry makes `{Self}` from its typed configuration"
+)]
 pub trait BackendType: Backend + Sized + 'static {
     /// The typed configuration `create(name, config)` deserializes.
     type Config: BackendConfig;
@@ -136,6 +141,10 @@ pub trait BackendType: Backend + Sized + 'static {
 
 /// What a factory function annotated with `#[backend("name")]` may return: a backend, or a
 /// `Result` of one.
+#[diagnostic::on_unimplemented(
+    message = "a #[backend] factory must return a backend or a `Result` of one, not `{Self}`",
+    label = "this factory's return type does not implement `Backend`"
+)]
 pub trait FactoryOutput {
     /// Boxes the backend, or turns the factory's error into [`Error::InvalidConfig`].
     fn into_backend(self, name: &'static str) -> Result<Box<dyn Backend>>;

@@ -87,10 +87,10 @@ impl NodeInput {
     /// Looks `key` up as the Python original's flat input does: `previous_output`, then a
     /// predecessor id, then a global.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        if key == "previous_output" {
-            if let Some(previous) = self.previous_output() {
-                return Some(previous);
-            }
+        if key == "previous_output"
+            && let Some(previous) = self.previous_output()
+        {
+            return Some(previous);
         }
         self.outputs.get(key).or_else(|| self.globals.get(key))
     }

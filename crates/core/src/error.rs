@@ -19,7 +19,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// No linked backend has this name.
-    #[error("unknown backend `{name}`{}; {}", DidYouMean(suggestion), Available(available))]
+    #[error(
+        "unknown backend `{name}`{}; {}",
+        DidYouMean(suggestion),
+        Available(available)
+    )]
     UnknownBackend {
         /// The name that was asked for.
         name: String,

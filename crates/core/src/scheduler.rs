@@ -31,15 +31,11 @@ pub async fn run<B: Backend + ?Sized>(
     if !workflow.input().is_empty() {
         let globals = Arc::make_mut(&mut ctx.globals);
         for (key, value) in workflow.input() {
-            globals
-                .entry(key.clone())
-                .or_insert_with(|| value.clone());
+            globals.entry(key.clone()).or_insert_with(|| value.clone());
         }
     }
 
-    let start = workflow
-        .position(workflow.start().id())
-        .unwrap_or_default();
+    let start = workflow.position(workflow.start().id()).unwrap_or_default();
     // Each entry: a node to run and the node whose result activated it.
     let mut queue: VecDeque<(usize, Option<usize>)> = VecDeque::from([(start, None)]);
     let mut steps = 0usize;
@@ -168,18 +164,18 @@ fn successors(
 ) -> Result<Vec<usize>, String> {
     let spec = &workflow.nodes()[index];
     let resolve = |id: &str| workflow.position(id);
-    if let Some(key) = route {
-        if !spec.routes().is_empty() {
-            let target = spec.routes().get(key).ok_or_else(|| {
-                let keys: Vec<&str> = spec.routes().keys().map(String::as_str).collect();
-                format!(
-                    "returned route `{key}`, which has no target (routes: {})",
-                    keys.join(", ")
-                )
-            })?;
-            // Route targets were checked when the workflow was built.
-            return Ok(resolve(target).into_iter().collect());
-        }
+    if let Some(key) = route
+        && !spec.routes().is_empty()
+    {
+        let target = spec.routes().get(key).ok_or_else(|| {
+            let keys: Vec<&str> = spec.routes().keys().map(String::as_str).collect();
+            format!(
+                "returned route `{key}`, which has no target (routes: {})",
+                keys.join(", ")
+            )
+        })?;
+        // Route targets were checked when the workflow was built.
+        return Ok(resolve(target).into_iter().collect());
     }
     if let Some(id) = next {
         return resolve(id)

@@ -17,9 +17,9 @@ pub(crate) struct BackendArgs {
 impl Parse for BackendArgs {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if input.is_empty() {
-            return Err(input.error(
-                "expected the backend name as a string literal: #[backend(\"name\")]",
-            ));
+            return Err(
+                input.error("expected the backend name as a string literal: #[backend(\"name\")]")
+            );
         }
         let name = match input.parse::<LitStr>() {
             Ok(name) => name,
@@ -66,7 +66,9 @@ impl Parse for BackendArgs {
                 let ident: syn::Ident = input.parse()?;
                 return Err(syn::Error::new(
                     ident.span(),
-                    format!("unknown argument `{ident}`; expected `crate = path` or `capabilities = expr`"),
+                    format!(
+                        "unknown argument `{ident}`; expected `crate = path` or `capabilities = expr`"
+                    ),
                 ));
             } else {
                 return Err(lookahead.error());

@@ -1,7 +1,7 @@
 //! Expansion of `#[backend]`: the item unchanged plus one `inventory::submit!`.
 
-use proc_macro2::{Span, TokenStream};
 use proc_macro_crate::{FoundCrate, crate_name};
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Item, ItemFn, ReturnType};

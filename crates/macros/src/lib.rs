@@ -11,7 +11,7 @@ use proc_macro::TokenStream;
 /// Registers a backend under a name: on a struct or enum that implements `Backend` and
 /// `BackendType`, or on a factory function taking the backend's typed configuration.
 ///
-/// ```ignore
+/// ```text
 /// /// Runs nodes in-process.
 /// #[backend("inline")]
 /// struct InlineBackend { /* ... */ }

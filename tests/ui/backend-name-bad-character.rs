@@ -1,0 +1,4 @@
+#[nadoo_flow_core::backend("my_backend")]
+struct Underscore;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[nadoo_flow_core::backend]
+struct Unnamed;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[nadoo_flow_core::backend("MyBackend")]
+struct Upper;
+
+fn main() {}

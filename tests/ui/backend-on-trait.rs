@@ -1,0 +1,4 @@
+#[nadoo_flow_core::backend("trait")]
+trait NotABackend {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[nadoo_flow_core::backend("twice", crate = nadoo_flow_core, crate = nadoo_flow_core)]
+struct Twice;
+
+fn main() {}

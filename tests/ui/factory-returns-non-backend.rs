@@ -1,0 +1,6 @@
+#[nadoo_flow_core::backend("number")]
+fn number(_config: ()) -> u32 {
+    7
+}
+
+fn main() {}

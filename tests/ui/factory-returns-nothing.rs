@@ -1,0 +1,4 @@
+#[nadoo_flow_core::backend("nothing")]
+fn nothing(_config: ()) {}
+
+fn main() {}
