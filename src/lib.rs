@@ -37,6 +37,8 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), nadoo_flow::Error> {
+//! # // Built without the `native` feature, there is no default backend to run on.
+//! # if !nadoo_flow::BackendRegistry::is_available("native")? { return Ok(()); }
 //! let workflow = Workflow::builder("hello")
 //!     .node(NodeSpec::start("start").next("greet"))
 //!     .node(NodeSpec::new("greet", Greet).next("end"))
