@@ -2,10 +2,14 @@
 
 use std::num::NonZeroUsize;
 
+use std::sync::Arc;
+
 use nadoo_flow_core::{
-    Backend, BackendType, Capabilities, Capability, NodeContext, NodeResult, NodeSpec, Result,
-    WorkflowContext, async_trait, backend,
+    Backend, BackendType, Capabilities, Capability, ExecutionOptions, NodeContext, NodeResult,
+    NodeSpec, Result, WorkflowContext, async_trait, backend,
 };
+use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio_util::task::AbortOnDropHandle;
 
 use crate::config::NativeConfig;
 
@@ -67,9 +71,35 @@ impl Backend for NativeBackend {
                 "node started"
             );
         }
-        Ok(match node.node().execute(node_context).await {
-            Ok(result) => result,
-            Err(error) => NodeResult::failed(error.to_string()),
-        })
+        let outcome = if node_context.runs_concurrently() && multi_threaded() {
+            // Other nodes run at the same time: give this one a task of its own, so that
+            // CPU-bound nodes use every core. Dropping the run aborts the task.
+            let code = Arc::clone(node.node());
+            let context = node_context.clone();
+            let task =
+                AbortOnDropHandle::new(tokio::spawn(async move { code.execute(&context).await }));
+            match task.await {
+                Ok(outcome) => outcome,
+                // Re-raise the node's panic here; the scheduler turns it into the node's failure.
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(error) => Err(error.into()),
+            }
+        } else {
+            // Alone, or on a single-threaded runtime: run inline, without a spawn.
+            node.node().execute(node_context).await
+        };
+        Ok(outcome.unwrap_or_else(|error| NodeResult::failed(error.to_string())))
     }
+
+    fn execution_options(&self) -> ExecutionOptions {
+        let mut options = ExecutionOptions::default();
+        options.max_workers = self.max_workers();
+        options.timeout = self.config.timeout;
+        options.max_retries = self.config.max_retries;
+        options
+    }
+}
+
+fn multi_threaded() -> bool {
+    Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
 }

@@ -10,7 +10,7 @@ use crate::capabilities::Capabilities;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::{BoxError, Error, Result};
 use crate::result::NodeResult;
-use crate::scheduler;
+use crate::scheduler::{self, ExecutionOptions, RunOptions};
 use crate::workflow::{NodeSpec, Workflow};
 
 /// An execution backend: runs one node at a time on request, and whole workflows through the
@@ -51,8 +51,38 @@ pub trait Backend: Send + Sync + fmt::Debug {
         workflow: &Workflow,
         context: WorkflowContext,
     ) -> Result<WorkflowContext> {
+        self.run_workflow(workflow, context, RunOptions::default())
+            .await
+    }
+
+    /// [`execute_workflow`](Backend::execute_workflow) with per-run options: an event stream,
+    /// a cancel handle, limits. The default drives the shared [`scheduler`].
+    async fn run_workflow(
+        &self,
+        workflow: &Workflow,
+        context: WorkflowContext,
+        options: RunOptions,
+    ) -> Result<WorkflowContext> {
         self.validate(workflow)?;
-        Ok(scheduler::run(self, workflow, context).await)
+        scheduler::run(self, workflow, context, options).await
+    }
+
+    /// Continues an interrupted run: `context` is what the interrupted run returned (perhaps
+    /// stored as JSON and read back in another process); `input` is handed to the nodes that
+    /// interrupted it as [`NodeContext::resume`], and they run again.
+    async fn resume(
+        &self,
+        workflow: &Workflow,
+        context: WorkflowContext,
+        input: serde_json::Value,
+    ) -> Result<WorkflowContext> {
+        self.run_workflow(workflow, context, RunOptions::default().resume_with(input))
+            .await
+    }
+
+    /// The engine options this instance was configured with (workers, timeout, retries).
+    fn execution_options(&self) -> ExecutionOptions {
+        ExecutionOptions::default()
     }
 
     /// Checks that this backend can run `workflow` (beyond the graph checks every workflow

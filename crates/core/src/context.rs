@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::scheduler::Checkpoint;
+
 /// The life cycle of one node execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -143,6 +145,12 @@ pub struct NodeContext {
     pub duration: Option<Duration>,
     /// Free-form data a backend or node attaches to the execution.
     pub metadata: Map<String, Value>,
+    /// The input a run was resumed with, for the node that interrupted it; `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Value>,
+    /// Whether other nodes of the run are running or waiting at the same time.
+    #[serde(skip)]
+    concurrent: bool,
 }
 
 impl NodeContext {
@@ -157,7 +165,21 @@ impl NodeContext {
             attempt: 1,
             duration: None,
             metadata: Map::new(),
+            resume: None,
+            concurrent: false,
         }
+    }
+
+    /// Whether other nodes of the same run are running or waiting while this one runs.
+    ///
+    /// A backend may run a node on another thread when this is true, and should run it inline
+    /// otherwise: spawning buys nothing for a node that runs alone.
+    pub fn runs_concurrently(&self) -> bool {
+        self.concurrent
+    }
+
+    pub(crate) fn set_concurrent(&mut self, concurrent: bool) {
+        self.concurrent = concurrent;
     }
 }
 
@@ -176,6 +198,10 @@ pub struct WorkflowContext {
     pub status: WorkflowStatus,
     /// Why the run failed, once it failed.
     pub error: Option<String>,
+    /// Where an interrupted run stopped; [`Backend::resume`](crate::Backend::resume) continues
+    /// from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
 }
 
 impl Default for WorkflowContext {
@@ -194,6 +220,7 @@ impl WorkflowContext {
             execution_path: Vec::new(),
             status: WorkflowStatus::Pending,
             error: None,
+            checkpoint: None,
         }
     }
 

@@ -89,6 +89,15 @@ pub enum Error {
     #[error("invalid workflow: {}", Problems(.0))]
     InvalidWorkflow(Vec<Problem>),
 
+    /// A checkpoint cannot be resumed on this workflow.
+    #[error("cannot resume workflow `{workflow}` from this checkpoint: {reason}")]
+    InvalidCheckpoint {
+        /// The workflow asked to resume.
+        workflow: String,
+        /// Why the checkpoint does not fit it.
+        reason: String,
+    },
+
     /// The backend does not support an operation.
     #[error("backend `{backend}` does not support {operation}")]
     Unsupported {

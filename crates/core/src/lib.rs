@@ -96,6 +96,7 @@ mod capabilities;
 mod context;
 mod error;
 mod node;
+mod plan;
 mod registry;
 mod result;
 pub mod scheduler;
@@ -118,5 +119,7 @@ pub use crate::registry::{
     BackendRegistration, BackendRegistry, RegistrationSite, deserialize_config,
 };
 pub use crate::result::NodeResult;
+pub use crate::scheduler::{Checkpoint, ExecutionOptions, RunEvent, RunOptions};
 pub use crate::validate::Problem;
 pub use crate::workflow::{DEFAULT_MAX_STEPS, NodeRole, NodeSpec, Workflow, WorkflowBuilder};
+pub use tokio_util::sync::CancellationToken;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::node::{EndNode, Node, StartNode};
+use crate::plan::Plan;
 use crate::validate::{self, Problem};
 
 /// The default limit on node executions per run; see [`WorkflowBuilder::max_steps`].
@@ -198,6 +199,7 @@ pub struct Workflow {
     input: Map<String, Value>,
     max_steps: usize,
     warnings: Vec<Problem>,
+    plan: Arc<Plan>,
 }
 
 impl Workflow {
@@ -234,6 +236,14 @@ impl Workflow {
     /// The start node.
     pub fn start(&self) -> &NodeSpec {
         &self.nodes[self.start]
+    }
+
+    pub(crate) fn start_index(&self) -> usize {
+        self.start
+    }
+
+    pub(crate) fn plan(&self) -> &Plan {
+        &self.plan
     }
 
     /// Default globals, overridden by the input a run is given.
@@ -306,6 +316,7 @@ impl WorkflowBuilder {
             .iter()
             .position(|n| n.role == NodeRole::Start)
             .ok_or_else(|| Error::InvalidWorkflow(vec![Problem::NoStartNode]))?;
+        let plan = Arc::new(Plan::new(&self.nodes, &index, start));
         Ok(Workflow {
             name: self.name,
             nodes: self.nodes,
@@ -314,6 +325,7 @@ impl WorkflowBuilder {
             input: self.input,
             max_steps: self.max_steps,
             warnings,
+            plan,
         })
     }
 }

@@ -1,0 +1,180 @@
+//! One node execution: its attempts, each under a timeout, retried with backoff; a panic
+//! becomes the node's failure.
+
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::events::RunEvent;
+use super::options::MAX_RETRY_BACKOFF;
+use crate::backend::Backend;
+use crate::context::{NodeContext, WorkflowContext};
+use crate::result::NodeResult;
+use crate::workflow::NodeSpec;
+
+/// Limits of one node execution, after node, run and backend settings are combined.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_retries: u32,
+    pub(crate) retry_backoff: Duration,
+}
+
+/// How a node execution ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// The node returned a successful or interrupting result.
+    Done(NodeResult),
+    /// Every attempt failed; the reason of the last one.
+    Failed(String),
+    /// The node panicked; its message. Never retried.
+    Panicked(String),
+}
+
+/// Runs `node_ctx` on `backend` until an attempt succeeds, the retries run out, or it panics.
+pub(crate) async fn execute<B: Backend + ?Sized>(
+    backend: &B,
+    spec: &NodeSpec,
+    header: &WorkflowContext,
+    mut node_ctx: NodeContext,
+    limits: Limits,
+    events: Option<&UnboundedSender<RunEvent>>,
+) -> (NodeContext, Outcome, Duration) {
+    let started = Instant::now();
+    loop {
+        send(
+            events,
+            RunEvent::NodeStarted {
+                node: node_ctx.node_id.clone(),
+                attempt: node_ctx.attempt,
+            },
+        );
+        let call = AssertUnwindSafe(backend.execute_node(spec, &node_ctx, header)).catch_unwind();
+        let attempt = match limits.timeout {
+            Some(limit) => match tokio::time::timeout(limit, call).await {
+                Ok(done) => done,
+                Err(_) => Ok(Ok(NodeResult::failed(format!(
+                    "timed out after {}",
+                    DurationText(limit)
+                )))),
+            },
+            None => call.await,
+        };
+        let reason = match attempt {
+            Err(panic) => {
+                let message = format!("panicked: {}", panic_message(panic.as_ref()));
+                return (node_ctx, Outcome::Panicked(message), started.elapsed());
+            }
+            Ok(Ok(result)) if result.success || result.interrupt => {
+                return (node_ctx, Outcome::Done(result), started.elapsed());
+            }
+            Ok(Ok(result)) => result
+                .error
+                .unwrap_or_else(|| "failed without a reason".to_owned()),
+            Ok(Err(error)) => error.to_string(),
+        };
+        if node_ctx.attempt > limits.max_retries {
+            return (node_ctx, Outcome::Failed(reason), started.elapsed());
+        }
+        let delay = backoff(limits.retry_backoff, node_ctx.attempt);
+        send(
+            events,
+            RunEvent::NodeRetried {
+                node: node_ctx.node_id.clone(),
+                attempt: node_ctx.attempt + 1,
+                error: reason,
+                delay,
+            },
+        );
+        tokio::time::sleep(delay).await;
+        node_ctx.attempt += 1;
+    }
+}
+
+/// Sends `event` if anyone listens; a receiver that went away is not an error.
+pub(crate) fn send(events: Option<&UnboundedSender<RunEvent>>, event: RunEvent) {
+    if let Some(events) = events {
+        let _ = events.send(event);
+    }
+}
+
+/// Exponential backoff with jitter: `base * 2^(attempt - 1)`, times a random factor in
+/// [0.5, 1.5), at most [`MAX_RETRY_BACKOFF`].
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exponential = base
+        .saturating_mul(1u32 << (attempt - 1).min(16))
+        .min(MAX_RETRY_BACKOFF);
+    exponential
+        .mul_f64(0.5 + fastrand::f64())
+        .min(MAX_RETRY_BACKOFF)
+}
+
+/// The text of a panic payload: the `&str` or `String` given to `panic!`.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-string panic payload")
+}
+
+/// A duration as people write it: `2s`, `150ms`.
+struct DurationText(Duration);
+
+impl std::fmt::Display for DurationText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.0;
+        if d.subsec_nanos() == 0 {
+            write!(f, "{}s", d.as_secs())
+        } else if d.as_nanos() % 1_000_000 == 0 {
+            write!(f, "{}ms", d.as_millis())
+        } else {
+            write!(f, "{d:?}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_millis(100);
+        for attempt in 1..=4 {
+            let nominal = base * (1 << (attempt - 1));
+            let delay = backoff(base, attempt);
+            assert!(
+                delay >= nominal / 2 && delay < nominal * 3 / 2,
+                "{attempt}: {delay:?}"
+            );
+        }
+        assert!(backoff(Duration::from_secs(10), 30) <= MAX_RETRY_BACKOFF);
+        assert!(backoff(Duration::MAX, 1) <= MAX_RETRY_BACKOFF);
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(DurationText(Duration::from_secs(2)).to_string(), "2s");
+        assert_eq!(
+            DurationText(Duration::from_millis(150)).to_string(),
+            "150ms"
+        );
+    }
+
+    #[test]
+    fn panic_payloads_become_text() {
+        let payload: Box<dyn Any + Send> = Box::new("boom");
+        assert_eq!(panic_message(payload.as_ref()), "boom");
+        let payload: Box<dyn Any + Send> = Box::new(String::from("bang"));
+        assert_eq!(panic_message(payload.as_ref()), "bang");
+        let payload: Box<dyn Any + Send> = Box::new(7);
+        assert_eq!(
+            panic_message(payload.as_ref()),
+            "a non-string panic payload"
+        );
+    }
+}

@@ -1,0 +1,688 @@
+//! The shared scheduler: runs a workflow on any backend through its `execute_node`.
+//!
+//! Every backend's [`execute_workflow`](crate::Backend::execute_workflow) comes here by
+//! default, so routing, joins, loops, limits, retries, interrupts and events behave the same
+//! on `native` as on a distributed backend. What differs is only where `execute_node` runs
+//! the node.
+//!
+//! # Semantics
+//!
+//! - All static successors (`next`) of a node run, concurrently, at most `max_workers` at a
+//!   time. A node whose predecessors run concurrently (a join) runs once, when each of its
+//!   incoming edges is resolved: taken, or skipped because its source took another route or
+//!   was itself skipped. It sees the outputs of the predecessors that led to it.
+//! - A route key selects one route target; an explicit next override wins over static
+//!   successors. Routes may loop back; every node execution counts toward the workflow's
+//!   `max_steps`.
+//! - Globals are shared by reference; nodes write them only through their results. When two
+//!   writes of one key race, the deterministic winner is the node in the later loop
+//!   iteration, then the node later in the workflow's topological order.
+//! - A failing node (after its retries) or a panicking one fails the run at once: in-flight
+//!   nodes are dropped and recorded as cancelled. An interrupting node stops new nodes from
+//!   starting; once the in-flight ones finish, the run ends as `interrupted` with a
+//!   [`Checkpoint`] from which [`Backend::resume`](crate::Backend::resume) continues.
+
+mod attempt;
+mod checkpoint;
+mod events;
+mod options;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+pub use self::checkpoint::Checkpoint;
+pub use self::events::RunEvent;
+pub use self::options::{DEFAULT_RETRY_BACKOFF, ExecutionOptions, MAX_RETRY_BACKOFF, RunOptions};
+
+use self::attempt::{Limits, Outcome, send};
+use self::checkpoint::{JoinState, PendingNode};
+use crate::backend::Backend;
+use crate::context::{NodeContext, NodeInput, NodeStatus, WorkflowContext, WorkflowStatus};
+use crate::error::{Error, Result};
+use crate::plan::{EdgeKind, EdgeSource, Plan};
+use crate::result::NodeResult;
+use crate::workflow::{NodeRole, Workflow};
+
+/// Runs `workflow` on `backend` and returns the finished context.
+///
+/// A context with a [`Checkpoint`] (from an interrupted run) is resumed: the interrupted nodes
+/// run again, seeing `options`' resume input, and the run goes on from where it stopped.
+///
+/// # Errors
+///
+/// [`Error::InvalidCheckpoint`] when the context's checkpoint belongs to another workflow.
+/// A failing node is not an error: the run ends with status `failed`.
+pub async fn run<B: Backend + ?Sized>(
+    backend: &B,
+    workflow: &Workflow,
+    context: WorkflowContext,
+    options: RunOptions,
+) -> Result<WorkflowContext> {
+    let limits = options.resolve(backend.execution_options());
+    let events = options.events.as_ref();
+    let mut state = State::new(workflow, context, options.events.clone());
+    match state.ctx.checkpoint.take() {
+        Some(checkpoint) => state.restore(checkpoint, options.resume.clone())?,
+        None => state.begin(),
+    }
+    state.ctx.status = WorkflowStatus::Running;
+    state.ctx.error = None;
+
+    // What `execute_node` sees of the run: its id and the globals it started with.
+    let header = WorkflowContext {
+        workflow_id: state.ctx.workflow_id.clone(),
+        globals: Arc::clone(&state.ctx.globals),
+        status: WorkflowStatus::Running,
+        ..WorkflowContext::default()
+    };
+    let header = &header;
+    let cancel = options
+        .cancel
+        .clone()
+        .unwrap_or_else(CancellationToken::new);
+    let max_workers = limits.max_workers.get();
+
+    let mut in_flight = FuturesUnordered::new();
+    let failure: Option<String> = 'run: loop {
+        while !state.stopping && in_flight.len() < max_workers {
+            let Some(activation) = state.ready.pop_front() else {
+                break;
+            };
+            let index = activation.node;
+            let spec = &workflow.nodes()[index];
+            if spec.role() == NodeRole::End {
+                continue;
+            }
+            if state.steps >= workflow.max_steps() {
+                break 'run Some(format!(
+                    "workflow exceeded max_steps: {} node executions; a route loop may never end",
+                    workflow.max_steps()
+                ));
+            }
+            state.steps += 1;
+            let epoch = activation.epoch;
+            let concurrent = !in_flight.is_empty() || !state.ready.is_empty();
+            let node_ctx = state.node_context(activation, concurrent);
+            state.running.insert(index);
+            let node_limits = Limits {
+                timeout: spec.timeout_limit().or(limits.timeout),
+                max_retries: spec.retry_limit().unwrap_or(limits.max_retries),
+                retry_backoff: limits.retry_backoff,
+            };
+            in_flight.push(async move {
+                let done =
+                    attempt::execute(backend, spec, header, node_ctx, node_limits, events).await;
+                (index, epoch, done)
+            });
+        }
+        if in_flight.is_empty() {
+            if !state.stopping && state.flush_deferred() {
+                continue;
+            }
+            break None;
+        }
+        let finished = tokio::select! {
+            biased;
+            () = cancel.cancelled() => break Some("run cancelled".to_owned()),
+            Some(finished) = in_flight.next() => finished,
+        };
+        let (index, epoch, (node_ctx, outcome, duration)) = finished;
+        if let Err(reason) = state.finish(index, epoch, node_ctx, outcome, duration) {
+            break Some(reason);
+        }
+    };
+    drop(in_flight);
+
+    match failure {
+        Some(reason) => {
+            state.cancel_running(&reason);
+            state.ctx.status = WorkflowStatus::Failed;
+            state.ctx.error = Some(reason);
+        }
+        None if state.stopping => {
+            state.ctx.checkpoint = Some(state.checkpoint());
+            state.ctx.status = WorkflowStatus::Interrupted;
+        }
+        None => state.ctx.status = WorkflowStatus::Success,
+    }
+    send(
+        events,
+        RunEvent::WorkflowFinished {
+            status: state.ctx.status,
+            error: state.ctx.error.clone(),
+        },
+    );
+    Ok(state.ctx)
+}
+
+/// A node about to run, with the outputs that activated it.
+#[derive(Debug)]
+struct Activation {
+    node: usize,
+    inputs: Vec<(usize, Value)>,
+    epoch: u32,
+    resume: Option<Value>,
+}
+
+/// A node waiting for its incoming edges to resolve.
+#[derive(Debug, Default)]
+struct Join {
+    resolved: u32,
+    inputs: Vec<(usize, Value)>,
+    epoch: u32,
+}
+
+/// Which outgoing edges a finished node takes.
+#[derive(Debug, Clone, Copy)]
+enum Selection {
+    /// Every `next` edge.
+    AllNext,
+    /// This one edge.
+    Edge(usize),
+    /// No static edge: start this node directly.
+    Direct(usize),
+}
+
+/// One edge to skip; `forced` skips a loop exit now instead of holding it back.
+#[derive(Debug, Clone, Copy)]
+struct SkipEdge {
+    from: usize,
+    edge: usize,
+    forced: bool,
+}
+
+/// The mutable state of a run, owned by the scheduler's loop.
+struct State<'w> {
+    workflow: &'w Workflow,
+    plan: &'w Plan,
+    ctx: WorkflowContext,
+    joins: Vec<Join>,
+    fired: Vec<bool>,
+    ready: VecDeque<Activation>,
+    deferred: BTreeSet<(usize, usize)>,
+    stamps: HashMap<String, (u32, u32)>,
+    steps: usize,
+    running: BTreeSet<usize>,
+    interrupted: Vec<(usize, BTreeMap<String, Value>, u32)>,
+    stopping: bool,
+    events: Option<UnboundedSender<RunEvent>>,
+}
+
+impl<'w> State<'w> {
+    fn new(
+        workflow: &'w Workflow,
+        mut ctx: WorkflowContext,
+        events: Option<UnboundedSender<RunEvent>>,
+    ) -> Self {
+        if !workflow.input().is_empty() {
+            let globals = Arc::make_mut(&mut ctx.globals);
+            for (key, value) in workflow.input() {
+                globals.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        let n = workflow.nodes().len();
+        State {
+            workflow,
+            plan: workflow.plan(),
+            ctx,
+            joins: (0..n).map(|_| Join::default()).collect(),
+            fired: vec![false; n],
+            ready: VecDeque::new(),
+            deferred: BTreeSet::new(),
+            stamps: HashMap::new(),
+            steps: 0,
+            running: BTreeSet::new(),
+            interrupted: Vec::new(),
+            stopping: false,
+            events,
+        }
+    }
+
+    fn begin(&mut self) {
+        let start = self.workflow.start_index();
+        self.fired[start] = true;
+        self.ready.push_back(Activation {
+            node: start,
+            inputs: Vec::new(),
+            epoch: 0,
+            resume: None,
+        });
+    }
+
+    fn id(&self, index: usize) -> &'w str {
+        self.workflow.nodes()[index].id()
+    }
+
+    fn index(&self, id: &str) -> Result<usize> {
+        self.workflow
+            .position(id)
+            .ok_or_else(|| Error::InvalidCheckpoint {
+                workflow: self.workflow.name().to_owned(),
+                reason: format!("it names node `{id}`, which this workflow does not have"),
+            })
+    }
+
+    fn node_context(&self, activation: Activation, concurrent: bool) -> NodeContext {
+        let mut input = NodeInput::new(Arc::clone(&self.ctx.globals));
+        for (from, output) in activation.inputs {
+            input.outputs.insert(self.id(from).to_owned(), output);
+        }
+        let mut node_ctx = NodeContext::new(self.id(activation.node), input);
+        node_ctx.status = NodeStatus::Running;
+        node_ctx.resume = activation.resume;
+        node_ctx.set_concurrent(concurrent);
+        node_ctx
+    }
+
+    fn emit(&self, event: RunEvent) {
+        send(self.events.as_ref(), event);
+    }
+
+    /// Records a finished node and activates what follows it. `Err` fails the run.
+    fn finish(
+        &mut self,
+        index: usize,
+        epoch: u32,
+        mut node_ctx: NodeContext,
+        outcome: Outcome,
+        duration: std::time::Duration,
+    ) -> Result<(), String> {
+        self.running.remove(&index);
+        node_ctx.duration = Some(duration);
+        let result = match outcome {
+            Outcome::Failed(reason) | Outcome::Panicked(reason) => {
+                return Err(self.record_failure(node_ctx, reason));
+            }
+            Outcome::Done(result) => result,
+        };
+        let NodeResult {
+            output,
+            route,
+            next,
+            interrupt,
+            globals,
+            metadata,
+            ..
+        } = result;
+        node_ctx.metadata = metadata;
+        self.apply_globals(globals, (epoch, self.plan.rank[index]));
+
+        if interrupt {
+            node_ctx.status = NodeStatus::Interrupted;
+            node_ctx.output = Some(output);
+            let inputs = node_ctx.input.outputs.clone();
+            self.record(node_ctx, duration);
+            self.interrupted.push((index, inputs, epoch));
+            self.stopping = true;
+            return Ok(());
+        }
+
+        let selection = match self.select(index, route.as_deref(), next.as_deref()) {
+            Ok(selection) => selection,
+            Err(reason) => return Err(self.record_failure(node_ctx, reason)),
+        };
+        node_ctx.status = NodeStatus::Success;
+        node_ctx.output = Some(output.clone());
+        self.record(node_ctx, duration);
+
+        let edges = self.plan.out[index].len();
+        let mut skipped = Vec::new();
+        for edge in 0..edges {
+            let chosen = match selection {
+                Selection::AllNext => self.plan.out[index][edge].source == EdgeSource::Next,
+                Selection::Edge(chosen) => chosen == edge,
+                Selection::Direct(_) => false,
+            };
+            if chosen {
+                self.take(index, edge, output.clone(), epoch);
+            } else {
+                skipped.push(SkipEdge {
+                    from: index,
+                    edge,
+                    forced: false,
+                });
+            }
+        }
+        self.skip(skipped, epoch);
+        if let Selection::Direct(target) = selection {
+            self.ready.push_back(Activation {
+                node: target,
+                inputs: vec![(index, output)],
+                epoch: epoch + 1,
+                resume: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// Records a node that failed for good, and returns the run's failure reason.
+    fn record_failure(&mut self, mut node_ctx: NodeContext, reason: String) -> String {
+        let id = node_ctx.node_id.clone();
+        node_ctx.status = NodeStatus::Failed;
+        node_ctx.error = Some(reason.clone());
+        self.emit(RunEvent::NodeFailed {
+            node: id.clone(),
+            error: reason.clone(),
+        });
+        self.ctx.execution_path.push(id.clone());
+        self.ctx.node_contexts.insert(id.clone(), node_ctx);
+        format!("node `{id}` failed: {reason}")
+    }
+
+    /// Records a node that finished with success or by interrupting.
+    fn record(&mut self, node_ctx: NodeContext, duration: std::time::Duration) {
+        let id = node_ctx.node_id.clone();
+        self.emit(RunEvent::NodeFinished {
+            node: id.clone(),
+            status: node_ctx.status,
+            duration,
+        });
+        self.ctx.execution_path.push(id.clone());
+        self.ctx.node_contexts.insert(id, node_ctx);
+    }
+
+    /// Which edges node `index` takes after returning `route` and `next`.
+    fn select(
+        &self,
+        index: usize,
+        route: Option<&str>,
+        next: Option<&str>,
+    ) -> Result<Selection, String> {
+        let spec = &self.workflow.nodes()[index];
+        let out = &self.plan.out[index];
+        if let Some(key) = route
+            && !spec.routes().is_empty()
+        {
+            let routed =
+                |e: &crate::plan::Edge| matches!(&e.source, EdgeSource::Route(k) if k == key);
+            return out
+                .iter()
+                .position(routed)
+                .map(Selection::Edge)
+                .ok_or_else(|| {
+                    let keys: Vec<&str> = spec.routes().keys().map(String::as_str).collect();
+                    format!(
+                        "returned route `{key}`, which has no target (routes: {})",
+                        keys.join(", ")
+                    )
+                });
+        }
+        if let Some(target) = next {
+            let target = self
+                .workflow
+                .position(target)
+                .ok_or_else(|| format!("chose next node `{target}`, which is not a node"))?;
+            let edge = out
+                .iter()
+                .position(|e| e.to == target && e.source == EdgeSource::Next)
+                .or_else(|| out.iter().position(|e| e.to == target));
+            return Ok(edge.map_or(Selection::Direct(target), Selection::Edge));
+        }
+        Ok(Selection::AllNext)
+    }
+
+    /// Applies global writes stamped (iteration, rank); an older stamp never overwrites a
+    /// newer one.
+    fn apply_globals(&mut self, writes: Map<String, Value>, stamp: (u32, u32)) {
+        if writes.is_empty() {
+            return;
+        }
+        let globals = Arc::make_mut(&mut self.ctx.globals);
+        for (key, value) in writes {
+            if self.stamps.get(&key).is_some_and(|&s| s > stamp) {
+                continue;
+            }
+            self.stamps.insert(key.clone(), stamp);
+            globals.insert(key, value);
+        }
+    }
+
+    /// Takes edge `edge` of node `from`, handing its target `output`.
+    fn take(&mut self, from: usize, edge: usize, output: Value, epoch: u32) {
+        self.deferred.remove(&(from, edge));
+        let e = &self.plan.out[from][edge];
+        match e.kind {
+            EdgeKind::Back => self.ready.push_back(Activation {
+                node: e.to,
+                inputs: vec![(from, output)],
+                epoch: epoch + 1,
+                resume: None,
+            }),
+            EdgeKind::Forward => {
+                let skipped = self.resolve(e.to, Some((from, output)), epoch);
+                debug_assert!(!skipped, "a node with an input is never skipped");
+            }
+        }
+    }
+
+    /// Skips edges, and the nodes left with no taken incoming edge, transitively.
+    fn skip(&mut self, mut work: Vec<SkipEdge>, epoch: u32) {
+        while let Some(SkipEdge { from, edge, forced }) = work.pop() {
+            let e = &self.plan.out[from][edge];
+            let to = e.to;
+            match e.kind {
+                EdgeKind::Back => {}
+                EdgeKind::Forward if e.loop_exit && !forced => {
+                    self.deferred.insert((from, edge));
+                }
+                EdgeKind::Forward => {
+                    if self.resolve(to, None, epoch) {
+                        self.record_skip(to);
+                        work.extend((0..self.plan.out[to].len()).map(|edge| SkipEdge {
+                            from: to,
+                            edge,
+                            forced: false,
+                        }));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Resolves one incoming edge of `node`. When it was the last one, the node becomes ready
+    /// (some edge was taken) or is skipped (returns `true`).
+    fn resolve(&mut self, node: usize, input: Option<(usize, Value)>, epoch: u32) -> bool {
+        let join = &mut self.joins[node];
+        join.resolved += 1;
+        join.epoch = join.epoch.max(epoch);
+        if let Some(input) = input {
+            join.inputs.push(input);
+        }
+        let expected = if self.fired[node] && self.plan.in_loop[node] {
+            self.plan.loop_joins[node]
+        } else {
+            self.plan.joins[node]
+        };
+        if join.resolved < expected {
+            return false;
+        }
+        let join = std::mem::take(&mut self.joins[node]);
+        self.fired[node] = true;
+        if join.inputs.is_empty() {
+            return true;
+        }
+        self.ready.push_back(Activation {
+            node,
+            inputs: join.inputs,
+            epoch: join.epoch,
+            resume: None,
+        });
+        false
+    }
+
+    fn record_skip(&mut self, node: usize) {
+        let spec = &self.workflow.nodes()[node];
+        if spec.role() == NodeRole::End {
+            return;
+        }
+        let mut node_ctx =
+            NodeContext::new(spec.id(), NodeInput::new(Arc::clone(&self.ctx.globals)));
+        node_ctx.status = NodeStatus::Skipped;
+        self.emit(RunEvent::NodeSkipped {
+            node: spec.id().to_owned(),
+        });
+        self.ctx
+            .node_contexts
+            .insert(spec.id().to_owned(), node_ctx);
+    }
+
+    /// Skips the loop exits held back so far; returns whether there were any.
+    fn flush_deferred(&mut self) -> bool {
+        if self.deferred.is_empty() {
+            return false;
+        }
+        let work = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .map(|(from, edge)| SkipEdge {
+                from,
+                edge,
+                forced: true,
+            })
+            .collect();
+        self.skip(work, 0);
+        true
+    }
+
+    /// Records the nodes that were running when the run failed or was cancelled.
+    fn cancel_running(&mut self, reason: &str) {
+        let error = format!("cancelled: {reason}");
+        for index in std::mem::take(&mut self.running) {
+            let id = self.id(index);
+            let mut node_ctx = NodeContext::new(id, NodeInput::new(Arc::clone(&self.ctx.globals)));
+            node_ctx.status = NodeStatus::Failed;
+            node_ctx.error = Some(error.clone());
+            self.emit(RunEvent::NodeFailed {
+                node: id.to_owned(),
+                error: error.clone(),
+            });
+            self.ctx.node_contexts.insert(id.to_owned(), node_ctx);
+        }
+    }
+
+    /// The state of an interrupted run.
+    fn checkpoint(&mut self) -> Checkpoint {
+        let named = |state: &Self, inputs: Vec<(usize, Value)>| -> BTreeMap<String, Value> {
+            inputs
+                .into_iter()
+                .map(|(from, output)| (state.id(from).to_owned(), output))
+                .collect()
+        };
+        let interrupted = std::mem::take(&mut self.interrupted)
+            .into_iter()
+            .map(|(node, inputs, epoch)| PendingNode {
+                node: self.id(node).to_owned(),
+                inputs,
+                epoch,
+            })
+            .collect();
+        let ready = std::mem::take(&mut self.ready)
+            .into_iter()
+            .map(|a| PendingNode {
+                node: self.id(a.node).to_owned(),
+                inputs: named(self, a.inputs),
+                epoch: a.epoch,
+            })
+            .collect();
+        let mut joins = Vec::new();
+        for node in 0..self.joins.len() {
+            if self.joins[node].resolved > 0 {
+                let join = std::mem::take(&mut self.joins[node]);
+                joins.push(JoinState {
+                    node: self.id(node).to_owned(),
+                    resolved: join.resolved,
+                    inputs: named(self, join.inputs),
+                    epoch: join.epoch,
+                });
+            }
+        }
+        Checkpoint {
+            workflow: self.workflow.name().to_owned(),
+            node_ids: self
+                .workflow
+                .nodes()
+                .iter()
+                .map(|n| n.id().to_owned())
+                .collect(),
+            interrupted,
+            ready,
+            joins,
+            deferred: self
+                .deferred
+                .iter()
+                .map(|&(from, edge)| (self.id(from).to_owned(), edge))
+                .collect(),
+            fired: (0..self.fired.len())
+                .filter(|&n| self.fired[n])
+                .map(|n| self.id(n).to_owned())
+                .collect(),
+            stamps: self.stamps.drain().collect(),
+            steps: self.steps,
+        }
+    }
+
+    /// Restores an interrupted run; the interrupted nodes run first, with `resume`.
+    fn restore(&mut self, checkpoint: Checkpoint, resume: Option<Value>) -> Result<()> {
+        let ids: Vec<&str> = self.workflow.nodes().iter().map(|n| n.id()).collect();
+        if checkpoint.workflow != self.workflow.name() || checkpoint.node_ids != ids {
+            return Err(Error::InvalidCheckpoint {
+                workflow: self.workflow.name().to_owned(),
+                reason: format!(
+                    "it was taken on workflow `{}` with other nodes",
+                    checkpoint.workflow
+                ),
+            });
+        }
+        let indexed =
+            |state: &Self, inputs: BTreeMap<String, Value>| -> Result<Vec<(usize, Value)>> {
+                inputs
+                    .into_iter()
+                    .map(|(id, output)| Ok((state.index(&id)?, output)))
+                    .collect()
+            };
+        for pending in checkpoint.interrupted {
+            let activation = Activation {
+                node: self.index(&pending.node)?,
+                inputs: indexed(self, pending.inputs)?,
+                epoch: pending.epoch,
+                resume: resume.clone(),
+            };
+            self.ready.push_back(activation);
+        }
+        for pending in checkpoint.ready {
+            let activation = Activation {
+                node: self.index(&pending.node)?,
+                inputs: indexed(self, pending.inputs)?,
+                epoch: pending.epoch,
+                resume: None,
+            };
+            self.ready.push_back(activation);
+        }
+        for join in checkpoint.joins {
+            let node = self.index(&join.node)?;
+            self.joins[node] = Join {
+                resolved: join.resolved,
+                inputs: indexed(self, join.inputs)?,
+                epoch: join.epoch,
+            };
+        }
+        for (from, edge) in checkpoint.deferred {
+            let from = self.index(&from)?;
+            if edge < self.plan.out[from].len() {
+                self.deferred.insert((from, edge));
+            }
+        }
+        for id in checkpoint.fired {
+            let node = self.index(&id)?;
+            self.fired[node] = true;
+        }
+        self.stamps = checkpoint.stamps.into_iter().collect();
+        self.steps = checkpoint.steps;
+        Ok(())
+    }
+}

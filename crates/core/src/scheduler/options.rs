@@ -1,0 +1,138 @@
+//! Engine options every backend honours, and per-run options.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use super::events::RunEvent;
+
+/// The default delay before the first retry; it doubles with every further attempt.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The longest delay between two attempts.
+pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Engine options a backend is configured with, honoured by the shared scheduler.
+///
+/// A backend returns its own from [`Backend::execution_options`](crate::Backend::execution_options);
+/// [`RunOptions`] override them for one run, and a node's own `timeout` and `retries` override
+/// both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExecutionOptions {
+    /// Upper bound on nodes running at once. Default: the number of CPUs.
+    pub max_workers: NonZeroUsize,
+    /// Time limit of each node attempt. Default: none.
+    pub timeout: Option<Duration>,
+    /// Retries after a failed attempt. Default: 0.
+    pub max_retries: u32,
+    /// Delay before the first retry, doubled for each further one, with jitter. Default: 100 ms.
+    pub retry_backoff: Duration,
+}
+
+impl Default for ExecutionOptions {
+    fn default() -> Self {
+        ExecutionOptions {
+            max_workers: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+            timeout: None,
+            max_retries: 0,
+            retry_backoff: DEFAULT_RETRY_BACKOFF,
+        }
+    }
+}
+
+/// Options of one run: overrides of the backend's [`ExecutionOptions`], an event stream, a
+/// cancel handle, and the input of a resumed run.
+///
+/// ```
+/// use nadoo_flow_core::{CancellationToken, RunOptions};
+///
+/// let (events, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+/// let cancel = CancellationToken::new();
+/// let options = RunOptions::new()
+///     .max_retries(2)
+///     .events(events)
+///     .cancel_on(cancel.clone());
+/// # let _ = (options, receiver.try_recv());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub(crate) max_workers: Option<NonZeroUsize>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_retries: Option<u32>,
+    pub(crate) retry_backoff: Option<Duration>,
+    pub(crate) events: Option<UnboundedSender<RunEvent>>,
+    pub(crate) cancel: Option<CancellationToken>,
+    pub(crate) resume: Option<Value>,
+}
+
+impl RunOptions {
+    /// Options that change nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// At most `max_workers` nodes run at once.
+    #[must_use]
+    pub fn max_workers(mut self, max_workers: NonZeroUsize) -> Self {
+        self.max_workers = Some(max_workers);
+        self
+    }
+
+    /// Each node attempt may take at most `timeout`, unless the node sets its own.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// A failed node is retried up to `max_retries` times, unless the node sets its own.
+    #[must_use]
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = Some(max_retries);
+        self
+    }
+
+    /// The delay before the first retry; it doubles for each further one.
+    #[must_use]
+    pub fn retry_backoff(mut self, backoff: Duration) -> Self {
+        self.retry_backoff = Some(backoff);
+        self
+    }
+
+    /// Sends every [`RunEvent`] of the run to `events` as it happens.
+    #[must_use]
+    pub fn events(mut self, events: UnboundedSender<RunEvent>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// Cancelling `token` stops the run: in-flight nodes are dropped at once and the run ends
+    /// as `failed` with the error `run cancelled`.
+    #[must_use]
+    pub fn cancel_on(mut self, token: CancellationToken) -> Self {
+        self.cancel = Some(token);
+        self
+    }
+
+    /// The input handed to the interrupted node when an interrupted run is resumed; it sees it
+    /// as [`NodeContext::resume`](crate::NodeContext::resume).
+    #[must_use]
+    pub fn resume_with(mut self, input: Value) -> Self {
+        self.resume = Some(input);
+        self
+    }
+
+    /// These options applied over a backend's.
+    pub(crate) fn resolve(&self, backend: ExecutionOptions) -> ExecutionOptions {
+        ExecutionOptions {
+            max_workers: self.max_workers.unwrap_or(backend.max_workers),
+            timeout: self.timeout.or(backend.timeout),
+            max_retries: self.max_retries.unwrap_or(backend.max_retries),
+            retry_backoff: self.retry_backoff.unwrap_or(backend.retry_backoff),
+        }
+    }
+}
