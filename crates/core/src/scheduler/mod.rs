@@ -20,7 +20,7 @@
 //! - A failing node (after its retries) or a panicking one fails the run at once: in-flight
 //!   nodes are dropped and recorded as cancelled. An interrupting node stops new nodes from
 //!   starting; once the in-flight ones finish, the run ends as `interrupted` with a
-//!   [`Checkpoint`] from which [`Backend::resume`](crate::Backend::resume) continues.
+//!   [`Checkpoint`] from which [`Backend::resume`] continues.
 
 mod attempt;
 mod checkpoint;
@@ -34,7 +34,6 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
-use tokio_util::sync::CancellationToken;
 
 pub use self::checkpoint::Checkpoint;
 pub use self::events::RunEvent;
@@ -82,10 +81,7 @@ pub async fn run<B: Backend + ?Sized>(
         ..WorkflowContext::default()
     };
     let header = &header;
-    let cancel = options
-        .cancel
-        .clone()
-        .unwrap_or_else(CancellationToken::new);
+    let cancel = options.cancel.clone().unwrap_or_default();
     let max_workers = limits.max_workers.get();
 
     let mut in_flight = FuturesUnordered::new();
