@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct NativeConfig {
-    /// Upper bound on nodes running at once, for example `4`. Default: the number of CPUs.
+    /// Upper bound on nodes running at once, for example `4`. Default: 32 per CPU.
     pub max_workers: Option<NonZeroUsize>,
     /// Time limit of each node attempt, for example `"30s"` or `"500ms"`. Default: none.
     #[serde(with = "humantime_serde")]

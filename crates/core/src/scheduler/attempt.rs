@@ -45,13 +45,10 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
 ) -> (NodeContext, Outcome, Duration) {
     let started = Instant::now();
     loop {
-        send(
-            events,
-            RunEvent::NodeStarted {
-                node: node_ctx.node_id.clone(),
-                attempt: node_ctx.attempt,
-            },
-        );
+        send(events, || RunEvent::NodeStarted {
+            node: node_ctx.node_id.clone(),
+            attempt: node_ctx.attempt,
+        });
         let call = AssertUnwindSafe(backend.execute_node(spec, &node_ctx, header)).catch_unwind();
         let attempt = match limits.timeout {
             Some(limit) => match tokio::time::timeout(limit, call).await {
@@ -80,24 +77,22 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
             return (node_ctx, Outcome::Failed(reason), started.elapsed());
         }
         let delay = backoff(limits.retry_backoff, node_ctx.attempt);
-        send(
-            events,
-            RunEvent::NodeRetried {
-                node: node_ctx.node_id.clone(),
-                attempt: node_ctx.attempt + 1,
-                error: reason,
-                delay,
-            },
-        );
+        send(events, || RunEvent::NodeRetried {
+            node: node_ctx.node_id.clone(),
+            attempt: node_ctx.attempt + 1,
+            error: reason,
+            delay,
+        });
         tokio::time::sleep(delay).await;
         node_ctx.attempt += 1;
     }
 }
 
-/// Sends `event` if anyone listens; a receiver that went away is not an error.
-pub(crate) fn send(events: Option<&UnboundedSender<RunEvent>>, event: RunEvent) {
+/// Sends the event `make` builds if anyone listens (it is not built otherwise); a receiver
+/// that went away is not an error.
+pub(crate) fn send(events: Option<&UnboundedSender<RunEvent>>, make: impl FnOnce() -> RunEvent) {
     if let Some(events) = events {
-        let _ = events.send(event);
+        let _ = events.send(make());
     }
 }
 

@@ -37,7 +37,10 @@ use tokio::sync::mpsc::UnboundedSender;
 
 pub use self::checkpoint::Checkpoint;
 pub use self::events::RunEvent;
-pub use self::options::{DEFAULT_RETRY_BACKOFF, ExecutionOptions, MAX_RETRY_BACKOFF, RunOptions};
+pub use self::options::{
+    DEFAULT_RETRY_BACKOFF, DEFAULT_WORKERS_PER_CPU, ExecutionOptions, MAX_RETRY_BACKOFF,
+    RunOptions, default_max_workers,
+};
 
 use self::attempt::{Limits, Outcome, send};
 use self::checkpoint::{JoinState, PendingNode};
@@ -147,13 +150,10 @@ pub async fn run<B: Backend + ?Sized>(
         }
         None => state.ctx.status = WorkflowStatus::Success,
     }
-    send(
-        events,
-        RunEvent::WorkflowFinished {
-            status: state.ctx.status,
-            error: state.ctx.error.clone(),
-        },
-    );
+    send(events, || RunEvent::WorkflowFinished {
+        status: state.ctx.status,
+        error: state.ctx.error.clone(),
+    });
     Ok(state.ctx)
 }
 
@@ -276,8 +276,8 @@ impl<'w> State<'w> {
         node_ctx
     }
 
-    fn emit(&self, event: RunEvent) {
-        send(self.events.as_ref(), event);
+    fn emit(&self, make: impl FnOnce() -> RunEvent) {
+        send(self.events.as_ref(), make);
     }
 
     /// Records a finished node and activates what follows it. `Err` fails the run.
@@ -362,7 +362,7 @@ impl<'w> State<'w> {
         let id = node_ctx.node_id.clone();
         node_ctx.status = NodeStatus::Failed;
         node_ctx.error = Some(reason.clone());
-        self.emit(RunEvent::NodeFailed {
+        self.emit(|| RunEvent::NodeFailed {
             node: id.clone(),
             error: reason.clone(),
         });
@@ -374,7 +374,7 @@ impl<'w> State<'w> {
     /// Records a node that finished with success or by interrupting.
     fn record(&mut self, node_ctx: NodeContext, duration: std::time::Duration) {
         let id = node_ctx.node_id.clone();
-        self.emit(RunEvent::NodeFinished {
+        self.emit(|| RunEvent::NodeFinished {
             node: id.clone(),
             status: node_ctx.status,
             duration,
@@ -520,7 +520,7 @@ impl<'w> State<'w> {
         let mut node_ctx =
             NodeContext::new(spec.id(), NodeInput::new(Arc::clone(&self.ctx.globals)));
         node_ctx.status = NodeStatus::Skipped;
-        self.emit(RunEvent::NodeSkipped {
+        self.emit(|| RunEvent::NodeSkipped {
             node: spec.id().to_owned(),
         });
         self.ctx
@@ -553,7 +553,7 @@ impl<'w> State<'w> {
             let mut node_ctx = NodeContext::new(id, NodeInput::new(Arc::clone(&self.ctx.globals)));
             node_ctx.status = NodeStatus::Failed;
             node_ctx.error = Some(error.clone());
-            self.emit(RunEvent::NodeFailed {
+            self.emit(|| RunEvent::NodeFailed {
                 node: id.to_owned(),
                 error: error.clone(),
             });

@@ -12,6 +12,11 @@ use super::events::RunEvent;
 /// The default delay before the first retry; it doubles with every further attempt.
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(100);
 
+/// Nodes allowed to run at once per CPU when nothing else is configured. Nodes are async
+/// tasks that mostly wait (on models, APIs, queues), so a fan-out should not queue behind the
+/// number of cores; CPU-bound nodes still share the runtime's worker threads.
+pub const DEFAULT_WORKERS_PER_CPU: usize = 32;
+
 /// The longest delay between two attempts.
 pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -23,7 +28,7 @@ pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExecutionOptions {
-    /// Upper bound on nodes running at once. Default: the number of CPUs.
+    /// Upper bound on nodes running at once. Default: [`DEFAULT_WORKERS_PER_CPU`] per CPU.
     pub max_workers: NonZeroUsize,
     /// Time limit of each node attempt. Default: none.
     pub timeout: Option<Duration>,
@@ -36,12 +41,19 @@ pub struct ExecutionOptions {
 impl Default for ExecutionOptions {
     fn default() -> Self {
         ExecutionOptions {
-            max_workers: std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN),
+            max_workers: default_max_workers(),
             timeout: None,
             max_retries: 0,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
         }
     }
+}
+
+/// [`DEFAULT_WORKERS_PER_CPU`] times the number of CPUs.
+pub fn default_max_workers() -> NonZeroUsize {
+    std::thread::available_parallelism()
+        .unwrap_or(NonZeroUsize::MIN)
+        .saturating_mul(NonZeroUsize::new(DEFAULT_WORKERS_PER_CPU).unwrap_or(NonZeroUsize::MIN))
 }
 
 /// Options of one run: overrides of the backend's [`ExecutionOptions`], an event stream, a

@@ -1,0 +1,140 @@
+//! Engine cost per node on `native`, beside hand-written tokio doing the same work.
+//! Run: `cargo bench --bench engine`
+//!
+//! Each group runs our code and its baseline in the same process, with throughput in nodes,
+//! so criterion reports time per node for both: the ratio is what to read, not the absolute
+//! figure (machines are shared and noisy).
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use nadoo_flow::{
+    Backend, BackendRegistry, BoxError, Node, NodeContext, NodeResult, NodeSpec, Workflow,
+    WorkflowContext, WorkflowStatus, async_trait,
+};
+use serde_json::Value;
+use tokio::runtime::Runtime;
+
+/// Does nothing and outputs `null`.
+#[derive(Debug, Clone, Copy)]
+struct NoOp;
+
+#[async_trait]
+impl Node for NoOp {
+    async fn execute(&self, _: &NodeContext) -> Result<NodeResult, BoxError> {
+        Ok(NodeResult::ok(Value::Null))
+    }
+}
+
+fn chain(n: usize) -> Workflow {
+    let mut builder = Workflow::builder("chain").node(NodeSpec::start("start").next("n0"));
+    for i in 0..n {
+        builder = builder.node(NodeSpec::new(format!("n{i}"), NoOp).next(format!("n{}", i + 1)));
+    }
+    builder
+        .node(NodeSpec::end(format!("n{n}")))
+        .max_steps(n + 1)
+        .build()
+        .expect("valid chain")
+}
+
+fn fan_out(n: usize) -> Workflow {
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("fan-out");
+    for i in 0..n {
+        start = start.next(format!("n{i}"));
+        builder = builder.node(NodeSpec::new(format!("n{i}"), NoOp).next("join"));
+    }
+    builder
+        .node(start)
+        .node(NodeSpec::new("join", NoOp))
+        .max_steps(n + 2)
+        .build()
+        .expect("valid fan-out")
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
+async fn run(backend: &dyn Backend, workflow: &Workflow) {
+    let done = backend
+        .execute_workflow(workflow, WorkflowContext::new())
+        .await
+        .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Success);
+    black_box(done);
+}
+
+/// The same node call through a trait object, as a hand-written engine would make it.
+async fn call(node: &dyn Node, ctx: &NodeContext) -> NodeResult {
+    node.execute(ctx).await.expect("no-op succeeds")
+}
+
+fn bench_chain(c: &mut Criterion) {
+    let rt = runtime();
+    let backend = BackendRegistry::create("native", ()).expect("native is linked");
+    let mut group = c.benchmark_group("chain");
+    for n in [100, 1_000, 10_000] {
+        group.throughput(Throughput::Elements(n as u64));
+        let workflow = chain(n);
+        group.bench_with_input(BenchmarkId::new("native", n), &workflow, |b, w| {
+            b.to_async(&rt).iter(|| run(backend.as_ref(), w));
+        });
+        group.bench_with_input(BenchmarkId::new("tokio-awaits", n), &n, |b, &n| {
+            let ctx = NodeContext::new("n", Default::default());
+            b.to_async(&rt).iter(|| async {
+                for _ in 0..n {
+                    black_box(call(&NoOp, &ctx).await);
+                }
+            });
+        });
+        group.bench_with_input(BenchmarkId::new("tokio-task-per-node", n), &n, |b, &n| {
+            b.to_async(&rt).iter(|| async move {
+                for _ in 0..n {
+                    let ctx = NodeContext::new("n", Default::default());
+                    let r = tokio::spawn(async move { call(&NoOp, &ctx).await }).await;
+                    black_box(r.expect("joins"));
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
+fn bench_fan_out(c: &mut Criterion) {
+    let rt = runtime();
+    let backend = BackendRegistry::create("native", ()).expect("native is linked");
+    let mut group = c.benchmark_group("fan-out");
+    group.sample_size(20);
+    for n in [100, 1_000, 10_000] {
+        group.throughput(Throughput::Elements(n as u64));
+        let workflow = fan_out(n);
+        group.bench_with_input(BenchmarkId::new("native", n), &workflow, |b, w| {
+            b.to_async(&rt).iter(|| run(backend.as_ref(), w));
+        });
+        group.bench_with_input(BenchmarkId::new("tokio-spawn-join", n), &n, |b, &n| {
+            b.to_async(&rt).iter(|| async move {
+                let tasks: Vec<_> = (0..n)
+                    .map(|_| {
+                        tokio::spawn(async move {
+                            let ctx = NodeContext::new("n", Default::default());
+                            call(&NoOp, &ctx).await
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    black_box(task.await.expect("joins"));
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_chain, bench_fan_out);
+criterion_main!(benches);
