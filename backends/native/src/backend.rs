@@ -30,7 +30,7 @@ impl NativeBackend {
     pub fn max_workers(&self) -> NonZeroUsize {
         self.config
             .max_workers
-            .unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
+            .unwrap_or_else(nadoo_flow_core::scheduler::default_max_workers)
     }
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::registry::RegistrationSite;
 use crate::validate::Problem;
+use crate::workflow_file::FileProblem;
 
 /// A boxed error from a node or a backend's underlying system.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -72,6 +73,70 @@ pub enum Error {
     NoDefaultBackend {
         /// The names of the linked backends, sorted.
         available: Vec<&'static str>,
+    },
+
+    /// No linked node kind has this name.
+    #[error(
+        "unknown node kind `{kind}`{}; {}",
+        DidYouMean(suggestion),
+        Kinds(available)
+    )]
+    UnknownNodeKind {
+        /// The kind that was asked for.
+        kind: String,
+        /// The linked kinds, sorted.
+        available: Vec<&'static str>,
+        /// The closest linked kind, if one is close enough to be a likely typo.
+        suggestion: Option<&'static str>,
+    },
+
+    /// Two linked crates register a node kind under the same name.
+    #[error(
+        "node kind `{kind}` is registered more than once: {}; kind names must be unique among linked crates",
+        Sites(sites)
+    )]
+    DuplicateNodeKind {
+        /// The contested name.
+        kind: &'static str,
+        /// Every site that registers it, sorted.
+        sites: Vec<RegistrationSite>,
+    },
+
+    /// A node's configuration was rejected by its kind.
+    #[error("invalid configuration for node kind `{kind}`: {}{message}", Key(key))]
+    InvalidNodeConfig {
+        /// The node kind.
+        kind: String,
+        /// The offending key, as a dotted path, when one key is at fault.
+        key: Option<String>,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A workflow file could not be read or does not describe a valid workflow.
+    #[error("{}", FileProblems(file, problems))]
+    WorkflowFile {
+        /// The file, as given.
+        file: String,
+        /// Every problem found, in file order.
+        problems: Vec<FileProblem>,
+    },
+
+    /// A file could not be read.
+    #[error("cannot read {file}: {source}")]
+    ReadFile {
+        /// The file, as given.
+        file: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A workflow cannot be written as TOML.
+    #[error("cannot write the workflow as TOML: {reason}")]
+    NoTomlForm {
+        /// Why.
+        reason: String,
     },
 
     /// A backend's configuration was rejected.
@@ -165,6 +230,31 @@ impl fmt::Display for Available<'_> {
                 f.write_str(", ")?;
             }
             f.write_str(name)?;
+        }
+        Ok(())
+    }
+}
+
+struct Kinds<'a>(&'a [&'static str]);
+
+impl fmt::Display for Kinds<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("no node kind is linked into this program");
+        }
+        write!(f, "known kinds: {}", self.0.join(", "))
+    }
+}
+
+struct FileProblems<'a>(&'a str, &'a [FileProblem]);
+
+impl fmt::Display for FileProblems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.1.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{}:{problem}", self.0)?;
         }
         Ok(())
     }

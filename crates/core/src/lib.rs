@@ -91,30 +91,45 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The attribute macros expand to `::nadoo_flow_core` paths, also inside this crate (the
+// built-in node kinds).
+extern crate self as nadoo_flow_core;
+
 mod backend;
+// Each built-in kind is an element of the node-kind distributed slice, which `linkme` places
+// with `#[link_section]`; inside this crate that counts as unsafe code. Nothing else is.
+#[allow(
+    unsafe_code,
+    reason = "linkme places node-kind registrations with #[link_section]"
+)]
+pub mod builtin;
 mod capabilities;
 mod context;
 mod error;
 mod node;
+mod node_registry;
 mod plan;
 mod registry;
 mod result;
 pub mod scheduler;
 mod validate;
 mod workflow;
+mod workflow_file;
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
 
 pub use async_trait::async_trait;
-pub use nadoo_flow_macros::backend;
+pub use nadoo_flow_macros::{backend, node};
 
 pub use crate::backend::{Backend, BackendConfig, BackendType, FactoryOutput};
+pub use crate::builtin::{EndNode, StartNode};
 pub use crate::capabilities::{Capabilities, Capability};
 pub use crate::context::{NodeContext, NodeInput, NodeStatus, WorkflowContext, WorkflowStatus};
 pub use crate::error::{BoxError, Error, Result};
-pub use crate::node::{EndNode, Node, StartNode};
+pub use crate::node::Node;
+pub use crate::node_registry::{NodeKind, NodeKindRegistration, NodeRegistry};
 pub use crate::registry::{
     BackendRegistration, BackendRegistry, RegistrationSite, deserialize_config,
 };

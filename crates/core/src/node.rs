@@ -2,12 +2,10 @@
 
 use std::fmt;
 
-use async_trait::async_trait;
-use serde_json::{Map, Value};
-
 use crate::context::NodeContext;
 use crate::error::BoxError;
 use crate::result::NodeResult;
+use async_trait::async_trait;
 
 /// The code of one workflow step.
 ///
@@ -42,35 +40,5 @@ pub trait Node: Send + Sync + fmt::Debug + 'static {
     /// Rust type name.
     fn kind(&self) -> &str {
         std::any::type_name::<Self>()
-    }
-}
-
-/// The built-in start node: every workflow begins with exactly one. Outputs `{}`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct StartNode;
-
-#[async_trait]
-impl Node for StartNode {
-    async fn execute(&self, _context: &NodeContext) -> Result<NodeResult, BoxError> {
-        Ok(NodeResult::ok(Value::Object(Map::new())))
-    }
-
-    fn kind(&self) -> &str {
-        "start"
-    }
-}
-
-/// The built-in end node: reaching it ends a path. It is never executed.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EndNode;
-
-#[async_trait]
-impl Node for EndNode {
-    async fn execute(&self, _context: &NodeContext) -> Result<NodeResult, BoxError> {
-        Ok(NodeResult::ok(Value::Object(Map::new())))
-    }
-
-    fn kind(&self) -> &str {
-        "end"
     }
 }

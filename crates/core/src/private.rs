@@ -2,6 +2,8 @@
 
 /// Not public API. Used by generated code.
 pub use inventory;
+/// Not public API. Used by generated code.
+pub use linkme;
 
 /// Not public API. Used by generated code.
 pub use serde_json::Value;
@@ -12,6 +14,8 @@ pub use crate::backend::{Backend, BackendType, FactoryOutput};
 pub use crate::capabilities::Capabilities;
 /// Not public API. Used by generated code.
 pub use crate::error::Result;
+/// Not public API. Used by generated code.
+pub use crate::node_registry::{NODE_KINDS, NodeKindRegistration};
 /// Not public API. Used by generated code.
 pub use crate::registry::{
     BackendRegistration, RegistrationSite, WorkspaceBackend, deserialize_config,

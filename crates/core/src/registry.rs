@@ -281,7 +281,7 @@ impl Table {
 }
 
 /// The linked name closest to `name`, when it is close enough to be a likely typo.
-fn suggest(name: &str, names: &[&'static str]) -> Option<&'static str> {
+pub(crate) fn suggest(name: &str, names: &[&'static str]) -> Option<&'static str> {
     names
         .iter()
         .map(|candidate| (strsim::damerau_levenshtein(name, candidate), *candidate))

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::builtin::{EndNode, StartNode};
 use crate::error::{Error, Result};
-use crate::node::{EndNode, Node, StartNode};
+use crate::node::Node;
+use crate::node_registry::NodeRegistry;
 use crate::plan::Plan;
 use crate::validate::{self, Problem};
 
@@ -74,6 +76,43 @@ impl NodeSpec {
             retries: None,
             node,
         }
+    }
+
+    /// Node `id` of registered kind `kind`, made from `config` (an object, or `null`).
+    /// Kind `start` makes the start node and kind `end` an end node.
+    ///
+    /// ```
+    /// use nadoo_flow_core::NodeSpec;
+    /// use serde_json::json;
+    ///
+    /// let greet = NodeSpec::from_kind("greet", "template", json!({ "text": "hi {{name}}" }))?;
+    /// assert_eq!(greet.kind(), "template");
+    /// assert!(NodeSpec::from_kind("greet", "template", json!({ "txt": "hi" })).is_err());
+    /// # Ok::<(), nadoo_flow_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownNodeKind`], or [`Error::InvalidNodeConfig`] naming the key.
+    pub fn from_kind(id: impl Into<String>, kind: &str, config: Value) -> Result<Self> {
+        let registration = NodeRegistry::info(kind)?;
+        let node = registration.create(&config)?;
+        let role = match registration.name() {
+            "start" => NodeRole::Start,
+            "end" => NodeRole::End,
+            _ => NodeRole::Task,
+        };
+        Ok(NodeSpec {
+            id: id.into(),
+            kind: registration.name().to_owned(),
+            role,
+            config,
+            next: Vec::new(),
+            routes: BTreeMap::new(),
+            timeout: None,
+            retries: None,
+            node,
+        })
     }
 
     /// The start node `id`.

@@ -1,4 +1,5 @@
-//! Parsing of `#[backend("name", crate = path, capabilities = expr)]`.
+//! Parsing of `#[backend("name", crate = path, capabilities = expr)]` and
+//! `#[node("kind", crate = path)]`.
 
 use syn::parse::{Parse, ParseStream};
 use syn::{Expr, LitStr, Path, Token};
@@ -7,18 +8,18 @@ mod kw {
     syn::custom_keyword!(capabilities);
 }
 
-/// The parsed arguments of `#[backend(...)]`.
-pub(crate) struct BackendArgs {
+/// The parsed arguments of `#[backend(...)]` or `#[node(...)]`.
+pub(crate) struct Args {
     pub(crate) name: LitStr,
     pub(crate) krate: Option<Path>,
     pub(crate) capabilities: Option<(kw::capabilities, Expr)>,
 }
 
-impl Parse for BackendArgs {
+impl Parse for Args {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         if input.is_empty() {
             return Err(
-                input.error("expected the backend name as a string literal: #[backend(\"name\")]")
+                input.error("expected the name as a string literal, as in #[backend(\"name\")] or #[node(\"kind\")]")
             );
         }
         let name = match input.parse::<LitStr>() {
@@ -26,13 +27,12 @@ impl Parse for BackendArgs {
             Err(_) => {
                 return Err(syn::Error::new(
                     input.span(),
-                    "expected the backend name as a string literal: #[backend(\"name\")]",
+                    "expected the name as a string literal, as in #[backend(\"name\")] or #[node(\"kind\")]",
                 ));
             }
         };
-        check_name(&name)?;
 
-        let mut args = BackendArgs {
+        let mut args = Args {
             name,
             krate: None,
             capabilities: None,
@@ -78,8 +78,9 @@ impl Parse for BackendArgs {
     }
 }
 
-/// Backend names are `[a-z][a-z0-9-]*`: they are Cargo feature names and CLI arguments too.
-fn check_name(name: &LitStr) -> syn::Result<()> {
+/// Names are `[a-z][a-z0-9-]*`: backend names are Cargo feature names and CLI arguments too,
+/// and node kinds follow the same rule. `what` is "backend name" or "node kind".
+pub(crate) fn check_name(name: &LitStr, what: &str) -> syn::Result<()> {
     let value = name.value();
     let mut chars = value.chars();
     let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
@@ -90,7 +91,7 @@ fn check_name(name: &LitStr) -> syn::Result<()> {
         Err(syn::Error::new(
             name.span(),
             format!(
-                "invalid backend name {value:?}: a name starts with a lowercase letter and continues with lowercase letters, digits or `-` (for example \"my-backend\")"
+                "invalid {what} {value:?}: a name starts with a lowercase letter and continues with lowercase letters, digits or `-` (for example \"my-name\")"
             ),
         ))
     }

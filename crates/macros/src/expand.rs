@@ -6,25 +6,22 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, FnArg, Item, ItemFn, ReturnType};
 
-use crate::args::BackendArgs;
+use crate::args::{Args, check_name};
 
-pub(crate) fn backend(args: BackendArgs, item: Item) -> syn::Result<TokenStream> {
-    let krate = match &args.krate {
-        Some(path) => path.to_token_stream(),
-        None => core_path(),
-    };
-    let private = quote!(#krate::__private);
+pub(crate) fn backend(args: Args, item: Item) -> syn::Result<TokenStream> {
+    check_name(&args.name, "backend name")?;
+    let private = private_path(&args);
     let name = &args.name;
     let site = site(&private, name.span());
 
     let registration = match &item {
         Item::Struct(s) => {
-            reject_generics(&s.generics, "struct")?;
+            reject_generics(&s.generics, "struct", "backend")?;
             reject_capabilities(&args)?;
             registration_of(&private, &s.ident, &s.attrs, name, &site)
         }
         Item::Enum(e) => {
-            reject_generics(&e.generics, "enum")?;
+            reject_generics(&e.generics, "enum", "backend")?;
             reject_capabilities(&args)?;
             registration_of(&private, &e.ident, &e.attrs, name, &site)
         }
@@ -41,6 +38,62 @@ pub(crate) fn backend(args: BackendArgs, item: Item) -> syn::Result<TokenStream>
         #item
         #private::inventory::submit! { #registration }
     })
+}
+
+/// `#[node("kind")]`: the item plus one element of the node-kind distributed slice.
+pub(crate) fn node(args: Args, item: Item) -> syn::Result<TokenStream> {
+    check_name(&args.name, "node kind")?;
+    if let Some((key, _)) = &args.capabilities {
+        return Err(syn::Error::new(
+            key.span,
+            "unknown argument `capabilities` for #[node]; expected `crate = path`",
+        ));
+    }
+    let private = private_path(&args);
+    let name = &args.name;
+    let site = site(&private, name.span());
+    let (ident, attrs) = match &item {
+        Item::Struct(s) => {
+            reject_generics(&s.generics, "struct", "node")?;
+            (&s.ident, &s.attrs)
+        }
+        Item::Enum(e) => {
+            reject_generics(&e.generics, "enum", "node")?;
+            (&e.ident, &e.attrs)
+        }
+        other => {
+            return Err(syn::Error::new(
+                item_span(other),
+                "#[node] applies to a struct or an enum that implements `Node` and `NodeKind`",
+            ));
+        }
+    };
+    let description = first_doc_line(attrs);
+    let ty = quote_spanned!(ident.span()=> #ident);
+    let element = syn::Ident::new(
+        &format!(
+            "__NADOO_FLOW_NODE_KIND_{}",
+            ident.to_string().to_uppercase()
+        ),
+        ident.span(),
+    );
+    let linkme = quote!(#private::linkme);
+    Ok(quote! {
+        #item
+        #[#linkme::distributed_slice(#private::NODE_KINDS)]
+        #[linkme(crate = #linkme)]
+        #[doc(hidden)]
+        static #element: #private::NodeKindRegistration =
+            #private::NodeKindRegistration::of::<#ty>(#name, #site, #description);
+    })
+}
+
+fn private_path(args: &Args) -> TokenStream {
+    let krate = match &args.krate {
+        Some(path) => path.to_token_stream(),
+        None => core_path(),
+    };
+    quote!(#krate::__private)
 }
 
 /// The path of `nadoo_flow_core` as the calling crate sees it: a direct dependency, or the
@@ -92,7 +145,7 @@ fn registration_of(
 fn registration_factory(
     private: &TokenStream,
     f: &ItemFn,
-    args: &BackendArgs,
+    args: &Args,
     site: &TokenStream,
 ) -> syn::Result<TokenStream> {
     let sig = &f.sig;
@@ -102,7 +155,7 @@ fn registration_factory(
             "a #[backend] factory must not be async: the registry constructs backends synchronously",
         ));
     }
-    reject_generics(&sig.generics, "factory function")?;
+    reject_generics(&sig.generics, "factory function", "backend")?;
     let mut inputs = sig.inputs.iter();
     let config_ty = match (inputs.next(), inputs.next()) {
         (Some(FnArg::Typed(arg)), None) => &arg.ty,
@@ -158,19 +211,19 @@ fn registration_factory(
     })
 }
 
-fn reject_generics(generics: &syn::Generics, what: &str) -> syn::Result<()> {
+fn reject_generics(generics: &syn::Generics, what: &str, attr: &str) -> syn::Result<()> {
     if generics.params.is_empty() && generics.where_clause.is_none() {
         return Ok(());
     }
     Err(syn::Error::new(
         generics.span(),
         format!(
-            "#[backend] cannot be used on a generic {what}: the registry constructs one concrete type per name"
+            "#[{attr}] cannot be used on a generic {what}: the registry constructs one concrete type per name"
         ),
     ))
 }
 
-fn reject_capabilities(args: &BackendArgs) -> syn::Result<()> {
+fn reject_capabilities(args: &Args) -> syn::Result<()> {
     match &args.capabilities {
         None => Ok(()),
         Some((key, _)) => Err(syn::Error::new(

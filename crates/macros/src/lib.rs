@@ -1,4 +1,5 @@
-//! **Implementation detail of `nadoo-flow`: the `#[backend("name")]` attribute.**
+//! **Implementation detail of `nadoo-flow`: the `#[backend("name")]` and `#[node("kind")]`
+//! attributes.**
 //!
 //! Use it through `nadoo_flow::backend` or `nadoo_flow_core::backend`; the documentation
 //! lives there.
@@ -29,9 +30,29 @@ use proc_macro::TokenStream;
 /// The item is left unchanged; one `inventory::submit!` of a constant registration is added.
 #[proc_macro_attribute]
 pub fn backend(args: TokenStream, item: TokenStream) -> TokenStream {
-    let args = syn::parse_macro_input!(args as args::BackendArgs);
+    let args = syn::parse_macro_input!(args as args::Args);
     let item = syn::parse_macro_input!(item as syn::Item);
     expand::backend(args, item)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Registers a node kind under a name, on a struct or enum that implements `Node` and
+/// `NodeKind`. The TOML loader and remote workers make nodes of this kind by name.
+///
+/// ```text
+/// /// Adds a number to its input.
+/// #[node("add")]
+/// struct Add { by: i64 }
+/// ```
+///
+/// The item is left unchanged; one element of a `linkme` distributed slice is added, so
+/// registration costs nothing at start-up. `crate = path` says where `nadoo_flow_core` is.
+#[proc_macro_attribute]
+pub fn node(args: TokenStream, item: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(args as args::Args);
+    let item = syn::parse_macro_input!(item as syn::Item);
+    expand::node(args, item)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -512,9 +512,11 @@ impl<'w> State<'w> {
         false
     }
 
+    /// Records that `node` does not run in this pass. A node that ran in an earlier pass of a
+    /// loop keeps the record of that run, and no event is sent for it.
     fn record_skip(&mut self, node: usize) {
         let spec = &self.workflow.nodes()[node];
-        if spec.role() == NodeRole::End {
+        if spec.role() == NodeRole::End || self.ctx.node_contexts.contains_key(spec.id()) {
             return;
         }
         let mut node_ctx =

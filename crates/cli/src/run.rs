@@ -1,0 +1,174 @@
+//! `nadoo-flow run`: a workflow file on a backend, with progress or a JSON report.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use nadoo_flow::{
+    BackendRegistry, NodeStatus, RunEvent, RunOptions, Workflow, WorkflowContext, WorkflowStatus,
+};
+use serde_json::{Map, Value, json};
+
+use crate::config::FileConfig;
+use crate::failure::Failure;
+
+/// The arguments of `run`.
+#[derive(Debug)]
+pub(crate) struct Args {
+    pub(crate) file: PathBuf,
+    pub(crate) backend: Option<String>,
+    pub(crate) config: Option<PathBuf>,
+    pub(crate) set: Vec<String>,
+    pub(crate) json: bool,
+}
+
+pub(crate) fn run(args: &Args) -> Result<(), Failure> {
+    let input = parse_sets(&args.set)?;
+    let config = match &args.config {
+        Some(path) => FileConfig::read(path)?,
+        None => FileConfig::default(),
+    };
+    let workflow = Workflow::from_toml_file(&args.file)?;
+
+    let name = match (&args.backend, &config.registry.default) {
+        (Some(name), _) | (None, Some(name)) => name.clone(),
+        (None, None) => BackendRegistry::default_name()?.to_owned(),
+    };
+    let backend = BackendRegistry::create(&name, config.backend_config(&name))?;
+    let options = config.apply(RunOptions::new());
+
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::Usage(format!("cannot start the async runtime: {e}")))?;
+    let progress = !args.json && std::io::stderr().is_terminal();
+    let done = runtime.block_on(async {
+        let context = WorkflowContext::new().with_input(Value::Object(input));
+        if !progress {
+            return backend.run_workflow(&workflow, context, options).await;
+        }
+        let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+        let printer = tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                print_progress(&event);
+            }
+        });
+        let done = backend
+            .run_workflow(&workflow, context, options.events(sender))
+            .await;
+        let _ = printer.await;
+        done
+    })?;
+
+    if args.json {
+        print_json(&done)?;
+    } else {
+        print_human(&done, backend.name())?;
+    }
+    match done.status {
+        WorkflowStatus::Success => Ok(()),
+        _ => Err(Failure::Workflow(None)),
+    }
+}
+
+/// `--set key=value` pairs as globals; values are JSON when they parse, text otherwise.
+fn parse_sets(sets: &[String]) -> Result<Map<String, Value>, Failure> {
+    let mut input = Map::new();
+    for set in sets {
+        let Some((key, value)) = set.split_once('=') else {
+            return Err(Failure::Usage(format!(
+                "--set `{set}` has no `=`; write --set key=value"
+            )));
+        };
+        if key.is_empty() {
+            return Err(Failure::Usage(format!(
+                "--set `{set}` has an empty key; write --set key=value"
+            )));
+        }
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        input.insert(key.to_owned(), value);
+    }
+    Ok(input)
+}
+
+/// The `run --json` report.
+pub(crate) fn report(done: &WorkflowContext) -> Value {
+    json!({
+        "status": done.status.as_str(),
+        "outputs": done.outputs(),
+        "globals": done.globals.as_ref(),
+        "path": done.execution_path,
+        "error": done.error,
+    })
+}
+
+fn print_json(done: &WorkflowContext) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &report(done))
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .map_err(|e| Failure::Usage(format!("cannot write to standard output: {e}")))
+}
+
+fn print_human(done: &WorkflowContext, backend: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    let mut write = || -> std::io::Result<()> {
+        writeln!(out, "{} on {backend}", done.status.as_str())?;
+        writeln!(out, "path: {}", done.execution_path.join(" -> "))?;
+        for (id, output) in done.outputs() {
+            writeln!(out, "  {id}: {output}")?;
+        }
+        if let Some(checkpoint) = &done.checkpoint {
+            let waiting: Vec<&str> = checkpoint.interrupted().collect();
+            writeln!(out, "waiting for input at: {}", waiting.join(", "))?;
+        }
+        Ok(())
+    };
+    write().map_err(|e| Failure::Usage(format!("cannot write to standard output: {e}")))?;
+    if let Some(error) = &done.error {
+        eprintln!("error: {error}");
+    }
+    Ok(())
+}
+
+fn print_progress(event: &RunEvent) {
+    let line = match event {
+        RunEvent::NodeStarted { node, attempt } if *attempt > 1 => {
+            format!("  ↻ {node} (attempt {attempt})")
+        }
+        RunEvent::NodeStarted { node, .. } => format!("  … {node}"),
+        RunEvent::NodeRetried {
+            node, error, delay, ..
+        } => {
+            format!("  ! {node}: {error}; retrying in {delay:.1?}")
+        }
+        RunEvent::NodeFinished {
+            node,
+            status: NodeStatus::Interrupted,
+            ..
+        } => format!("  ⏸ {node} is waiting for input"),
+        RunEvent::NodeFinished { node, duration, .. } => format!("  ✓ {node} ({duration:.1?})"),
+        RunEvent::NodeFailed { node, error } => format!("  ✗ {node}: {error}"),
+        RunEvent::NodeSkipped { node } => format!("  - {node} (skipped)"),
+        _ => return,
+    };
+    eprintln!("{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_parse_json_or_text() {
+        let sets = ["n=3", "topic=rust", "tags=[\"a\"]", "empty="].map(String::from);
+        let input = parse_sets(&sets).expect("parses");
+        assert_eq!(input["n"], json!(3));
+        assert_eq!(input["topic"], json!("rust"));
+        assert_eq!(input["tags"], json!(["a"]));
+        assert_eq!(input["empty"], json!(""));
+    }
+
+    #[test]
+    fn set_without_equals_is_a_usage_error() {
+        let err = parse_sets(&["topic".to_owned()]).unwrap_err();
+        assert!(matches!(err, Failure::Usage(m) if m.contains("--set `topic` has no `=`")));
+    }
+}

@@ -1,0 +1,48 @@
+//! `set`: fixed values as output, and writes to globals.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::context::NodeContext;
+use crate::error::BoxError;
+use crate::node::Node;
+use crate::node_registry::NodeKind;
+use crate::result::NodeResult;
+use crate::{async_trait, node};
+
+/// Outputs fixed values and writes fixed globals.
+#[node("set")]
+#[derive(Debug, Clone)]
+pub struct Set {
+    config: SetConfig,
+}
+
+/// Configuration of [`Set`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SetConfig {
+    /// The node's output, for example `{ greeting = "hi" }`. Default: `{}`.
+    pub values: Map<String, Value>,
+    /// Globals to write, for example `{ stage = "drafted" }`. Default: `{}`.
+    pub globals: Map<String, Value>,
+}
+
+impl NodeKind for Set {
+    type Config = SetConfig;
+    fn from_config(config: SetConfig) -> Result<Self, BoxError> {
+        Ok(Set { config })
+    }
+}
+
+#[async_trait]
+impl Node for Set {
+    async fn execute(&self, _context: &NodeContext) -> Result<NodeResult, BoxError> {
+        let mut result = NodeResult::ok(Value::Object(self.config.values.clone()));
+        result.globals = self.config.globals.clone();
+        Ok(result)
+    }
+
+    fn kind(&self) -> &str {
+        "set"
+    }
+}

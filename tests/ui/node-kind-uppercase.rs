@@ -1,0 +1,4 @@
+#[nadoo_flow_core::node("Template")]
+struct Upper;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[nadoo_flow_core::node("function")]
+fn make() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[nadoo_flow_core::node("generic")]
+struct Generic<T>(T);
+
+fn main() {}
