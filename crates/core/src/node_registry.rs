@@ -52,7 +52,7 @@ use crate::registry::{RegistrationSite, suggest};
 ///     }
 /// }
 ///
-/// let node = NodeRegistry::create("add", json!({ "by": 2 }))?;
+/// let node = nadoo_flow_core::NodeSpec::from_kind("plus-two", "add", json!({ "by": 2 }))?;
 /// assert_eq!(node.kind(), "add");
 /// let err = NodeRegistry::create("add", json!({ "by": 2, "times": 3 })).unwrap_err();
 /// assert!(err.to_string().contains("unknown field `times`"));

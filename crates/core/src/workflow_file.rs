@@ -418,7 +418,7 @@ impl Workflow {
     ///     id = "start"
     ///     kind = "strat"
     /// "#).unwrap_err();
-    /// assert!(err.to_string().starts_with("typo.toml:3:5: node `start`: key `kind`: unknown node kind `strat` (did you mean `start`?)"));
+    /// assert!(err.to_string().starts_with("typo.toml:4:5: node `start`: key `kind`: unknown node kind `strat` (did you mean `start`?)"));
     /// # Ok::<(), nadoo_flow_core::Error>(())
     /// ```
     ///
