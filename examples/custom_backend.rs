@@ -1,5 +1,7 @@
-//! Writing a backend: a type, its typed config, and `#[backend("name")]`; then running a
-//! workflow on it by name. Run: `cargo run --example custom_backend`
+//! Run: `cargo run --example custom_backend`
+//!
+//! Writing a backend: a type, its typed config, and `#[backend("name")]`; then running a workflow
+//! on it by name.
 
 #![allow(clippy::print_stdout, reason = "an example prints its result")]
 

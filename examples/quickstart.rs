@@ -1,4 +1,6 @@
-//! A workflow written in code, run on the default backend. Run: `cargo run --example quickstart`
+//! Run: `cargo run --example quickstart`
+//!
+//! A workflow written in code, run on the default backend.
 
 #![allow(clippy::print_stdout, reason = "an example prints its result")]
 

@@ -178,6 +178,23 @@ async fn fan_out_is_concurrent_on_a_single_thread_too() {
     assert_eq!(done.status, WorkflowStatus::Success);
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn the_default_allows_many_more_nodes_at_once_than_cores() {
+    // Nodes mostly wait; a fan-out of 16 waiting nodes must not queue behind the core count.
+    let barrier = Arc::new(Barrier::new(16));
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("wide-wait");
+    for i in 0..16 {
+        start = start.next(format!("n{i}"));
+        builder = builder.node(NodeSpec::new(format!("n{i}"), Meet(Arc::clone(&barrier))));
+    }
+    let workflow = builder.node(start).build().expect("valid");
+    let done = tokio::time::timeout(Duration::from_secs(30), run(&workflow))
+        .await
+        .expect("all sixteen met");
+    assert_eq!(done.status, WorkflowStatus::Success);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_workers_bounds_concurrency() {
     let active = Arc::new(AtomicUsize::new(0));

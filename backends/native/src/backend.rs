@@ -103,3 +103,32 @@ impl Backend for NativeBackend {
 fn multi_threaded() -> bool {
     Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configured_engine_options_reach_the_scheduler() {
+        let config = NativeConfig {
+            max_workers: NonZeroUsize::new(3),
+            timeout: Some(std::time::Duration::from_secs(5)),
+            max_retries: 2,
+            ..NativeConfig::default()
+        };
+        let options = NativeBackend::from_config(config)
+            .expect("valid")
+            .execution_options();
+        assert_eq!(options.max_workers.get(), 3);
+        assert_eq!(options.timeout, Some(std::time::Duration::from_secs(5)));
+        assert_eq!(options.max_retries, 2);
+
+        let default = NativeBackend::from_config(NativeConfig::default())
+            .expect("valid")
+            .execution_options();
+        assert_eq!(
+            default.max_workers,
+            nadoo_flow_core::scheduler::default_max_workers()
+        );
+    }
+}

@@ -1,0 +1,354 @@
+//! `run`, `validate` and `graph` on the example workflows, and every kind of bad input, as a
+//! user meets them on the command line.
+
+#![cfg(feature = "native")]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+fn example(name: &str) -> String {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/workflows");
+    root.join(format!("{name}.toml")).display().to_string()
+}
+
+fn nadoo_flow(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nadoo-flow"))
+        .args(args)
+        .env_remove("NADOO_BACKEND")
+        .env_remove("NADOO_CONFIG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn run_json(args: &[&str]) -> (Option<i32>, Value) {
+    let out = nadoo_flow(args);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), report)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Writes `text` to a workflow file in a fresh temp dir.
+fn workflow_file(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("wf.toml");
+    std::fs::write(&path, text).expect("writes");
+    let path = path.display().to_string();
+    (dir, path)
+}
+
+#[test]
+fn hello_runs_and_reports_json() {
+    let (code, report) = run_json(&["run", &example("hello"), "--json"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        report,
+        json!({
+            "status": "success",
+            "outputs": { "start": {}, "greet": { "text": "Hello, world!" } },
+            "globals": { "name": "world" },
+            "path": ["start", "greet"],
+            "error": null,
+        })
+    );
+}
+
+#[test]
+fn set_overrides_the_file_input_and_parses_json() {
+    let (code, report) = run_json(&[
+        "run",
+        &example("hello"),
+        "--set",
+        "name=nadoo",
+        "--set",
+        "n=3",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0));
+    assert_eq!(report["outputs"]["greet"]["text"], "Hello, nadoo!");
+    assert_eq!(report["globals"], json!({ "name": "nadoo", "n": 3 }));
+}
+
+#[test]
+fn fan_out_joins_all_branches() {
+    let (code, report) = run_json(&["run", &example("fan_out"), "--json"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(report["status"], "success");
+    assert_eq!(
+        report["outputs"]["merge"]["text"],
+        "notes on link-time registries in 3 sections"
+    );
+    let path: Vec<&str> = report["path"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(path.first(), Some(&"start"));
+    assert_eq!(path.last(), Some(&"merge"));
+    let mut branches = path[1..4].to_vec();
+    branches.sort_unstable();
+    assert_eq!(branches, ["outline", "research", "style"]);
+}
+
+#[test]
+fn review_loops_until_approved() {
+    let (code, report) = run_json(&["run", &example("review"), "--json"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        report["path"],
+        json!(["start", "draft", "check", "revise", "check", "publish"])
+    );
+    assert_eq!(
+        report["globals"],
+        json!({ "topic": "rust", "approved": true })
+    );
+    assert_eq!(
+        report["outputs"]["check"],
+        json!({ "value": true, "route": "ok" })
+    );
+    assert_eq!(
+        report["outputs"]["publish"]["text"],
+        "Published: a post about rust"
+    );
+    assert_eq!(
+        report["outputs"]["revise"],
+        json!({ "note": "tightened the intro" })
+    );
+
+    // Already approved: no revision.
+    let (_, report) = run_json(&[
+        "run",
+        &example("review"),
+        "--set",
+        "approved=true",
+        "--json",
+    ]);
+    assert_eq!(
+        report["path"],
+        json!(["start", "draft", "check", "publish"])
+    );
+}
+
+#[test]
+fn failing_workflow_exits_1_naming_the_node() {
+    let (code, report) = run_json(&["run", &example("failing"), "--json"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(report["status"], "failed");
+    assert_eq!(
+        report["error"],
+        "node `fetch` failed: upstream returned 503"
+    );
+    assert_eq!(report["path"], json!(["start", "fetch"]));
+
+    let out = nadoo_flow(&["run", &example("failing")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("error: node `fetch` failed: upstream returned 503"));
+}
+
+#[test]
+fn validate_and_graph_work_on_every_example() {
+    for name in ["hello", "fan_out", "review", "failing"] {
+        let file = example(name);
+        let out = nadoo_flow(&["validate", &file]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("valid workflow"));
+        let (code, report) = run_json(&["validate", &file, "--json"]);
+        assert_eq!((code, &report["valid"]), (Some(0), &json!(true)), "{name}");
+
+        let dot = nadoo_flow(&["graph", &file]);
+        assert_eq!(dot.status.code(), Some(0));
+        let dot = String::from_utf8_lossy(&dot.stdout);
+        assert!(
+            dot.starts_with("digraph ") && dot.contains("\"start\" -> "),
+            "{dot}"
+        );
+
+        let mermaid = nadoo_flow(&["graph", &file, "--format", "mermaid"]);
+        assert_eq!(mermaid.status.code(), Some(0));
+        let mermaid = String::from_utf8_lossy(&mermaid.stdout);
+        assert!(
+            mermaid.starts_with("flowchart LR") && mermaid.contains("n0 --> "),
+            "{mermaid}"
+        );
+    }
+    let out = nadoo_flow(&["graph", &example("review")]);
+    let dot = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dot.contains("\"check\" -> \"revise\" [label=\"revise\", style=dashed];"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("\"check\" [label=\"check\\nroute\", shape=diamond];"),
+        "{dot}"
+    );
+}
+
+/// Runs `validate` and `run` on a bad workflow: both exit 1 with `message` on stderr.
+fn assert_invalid(text: &str, message: &str) {
+    let (_dir, file) = workflow_file(text);
+    for command in ["validate", "run"] {
+        let out = nadoo_flow(&[command, &file]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{command}: {err}");
+        let expected = format!("error: {file}:{message}");
+        assert!(
+            err.contains(&expected),
+            "{command}:\n{err}\nexpected: {expected}"
+        );
+        assert!(
+            !err.contains("panicked") && !err.contains("{ "),
+            "no panic or Debug dump: {err}"
+        );
+    }
+}
+
+#[test]
+fn malformed_toml_names_line_and_column() {
+    assert_invalid(
+        "[[nodes]]\nid = \"start\"\nkind = start\n",
+        "3:8: key `kind`: string values must be quoted, expected literal string",
+    );
+}
+
+#[test]
+fn unknown_node_kind_lists_known_kinds_and_suggests() {
+    assert_invalid(
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"t\"]\n\n[[nodes]]\nid = \"t\"\nkind = \"tempalte\"\n",
+        "8:1: node `t`: key `kind`: unknown node kind `tempalte` (did you mean `template`?); known kinds: end, fail, route, set, sleep, start, template",
+    );
+}
+
+#[test]
+fn unknown_key_in_a_node_is_named() {
+    assert_invalid(
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnxt = [\"a\"]\n",
+        "4:1: node `start`: key `nxt`: unknown field `nxt`, expected one of `id`, `kind`, `config`, `next`, `routes`, `timeout`, `retries`",
+    );
+}
+
+#[test]
+fn unknown_key_in_a_node_config_is_named() {
+    assert_invalid(
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"t\"]\n\n[[nodes]]\nid = \"t\"\nkind = \"template\"\nconfig = { text = \"x\", ouput = \"y\" }\n",
+        "9:24: node `t`: key `config.ouput`: unknown field `ouput`, expected `text` or `output`",
+    );
+}
+
+#[test]
+fn missing_required_config_key_is_named() {
+    assert_invalid(
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"t\"]\n\n[[nodes]]\nid = \"t\"\nkind = \"template\"\n",
+        "6:1: node `t`: key `config`: missing field `text`",
+    );
+}
+
+#[test]
+fn dangling_next_and_route_targets_are_named() {
+    assert_invalid(
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"ghost\"]\n",
+        "4:1: node `start`: key `next`: node `start` has next `ghost`, which is not a node",
+    );
+    assert_invalid(
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"r\"]\n\n[[nodes]]\nid = \"r\"\nkind = \"route\"\nconfig = { on = \"x\", default = \"ok\" }\nroutes = { ok = \"nowhere\" }\n",
+        "10:12: node `r`: key `routes`: node `r` routes `ok` to `nowhere`, which is not a node",
+    );
+}
+
+#[test]
+fn two_start_nodes_are_rejected() {
+    assert_invalid(
+        "[[nodes]]\nid = \"a\"\nkind = \"start\"\n\n[[nodes]]\nid = \"b\"\nkind = \"start\"\n",
+        "7:1: key `kind`: several start nodes: a, b",
+    );
+}
+
+#[test]
+fn a_cycle_in_static_next_is_rejected() {
+    assert_invalid(
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"a\"]\n\n[[nodes]]\nid = \"a\"\nkind = \"set\"\nnext = [\"b\"]\n\n[[nodes]]\nid = \"b\"\nkind = \"set\"\nnext = [\"a\"]\n",
+        "9:1: node `a`: key `next`: cycle in next edges: a -> b -> a (loops must use routes)",
+    );
+}
+
+#[test]
+fn a_missing_template_value_fails_the_node() {
+    let (_dir, file) = workflow_file(
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"t\"]\n\n[[nodes]]\nid = \"t\"\nkind = \"template\"\nconfig = { text = \"{{draft.title}}\" }\n",
+    );
+    let (code, report) = run_json(&["run", &file, "--json"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report["error"],
+        "node `t` failed: no value at `draft.title` in the node's input"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_clear_line() {
+    let hello = example("hello");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["run", &hello, "--set", "topic"],
+            "error: --set `topic` has no `=`; write --set key=value",
+        ),
+        (
+            &["run", "/nonexistent/wf.toml"],
+            "error: cannot read /nonexistent/wf.toml: No such file or directory",
+        ),
+        (
+            &["run", &hello, "--backend", "natve"],
+            "error: unknown backend `natve` (did you mean `native`?); available backends: native",
+        ),
+        (
+            &["validate", "/nonexistent/wf.toml"],
+            "error: cannot read /nonexistent/wf.toml",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = nadoo_flow(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(expected),
+            "{args:?}:\n{err}\nexpected: {expected}"
+        );
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+    }
+}
+
+#[test]
+fn config_file_sets_backend_options_and_bad_values_name_their_source() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("nadoo.toml");
+    std::fs::write(&config, "[registry]\ndefault = \"native\"\n[execution]\nmax_retries = 1\n[backends.native]\nmax_workers = 2\n")
+        .expect("writes");
+    let config_arg = config.display().to_string();
+    let (code, report) = run_json(&["run", &example("hello"), "--config", &config_arg, "--json"]);
+    assert_eq!((code, &report["status"]), (Some(0), &json!("success")));
+
+    std::fs::write(&config, "[backends.native]\nmax_workers = 0\n").expect("writes");
+    let out = nadoo_flow(&["run", &example("hello"), "--config", &config_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid configuration for backend `native`: key `max_workers`"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(&config, "[registry]\ndefualt = \"native\"\n").expect("writes");
+    let out = nadoo_flow(&["run", &example("hello"), "--config", &config_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    let expected = format!("error: {config_arg}:2: unknown field `defualt`, expected `default`");
+    assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
+}
