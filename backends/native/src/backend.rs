@@ -1,12 +1,10 @@
 //! The native backend: node code runs in the calling process, on its tokio runtime.
 
-use std::num::NonZeroUsize;
-
 use std::sync::Arc;
 
 use nadoo_flow_core::{
-    Backend, BackendType, Capabilities, Capability, ExecutionOptions, NodeContext, NodeResult,
-    NodeSpec, Result, WorkflowContext, async_trait, backend,
+    Backend, BackendType, Capabilities, Capability, NodeContext, NodeResult, NodeSpec, Result,
+    WorkflowContext, async_trait, backend,
 };
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio_util::task::AbortOnDropHandle;
@@ -15,23 +13,9 @@ use crate::config::NativeConfig;
 
 /// Runs workflows in-process on tokio.
 #[backend("native")]
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct NativeBackend {
-    config: NativeConfig,
-}
-
-impl NativeBackend {
-    /// The configuration this instance was made with.
-    pub fn config(&self) -> &NativeConfig {
-        &self.config
-    }
-
-    /// The upper bound on nodes running at once.
-    pub fn max_workers(&self) -> NonZeroUsize {
-        self.config
-            .max_workers
-            .unwrap_or_else(nadoo_flow_core::scheduler::default_max_workers)
-    }
+    _private: (),
 }
 
 impl BackendType for NativeBackend {
@@ -42,8 +26,8 @@ impl BackendType for NativeBackend {
         .with(Capability::Parallel)
         .with(Capability::Async);
 
-    fn from_config(config: NativeConfig) -> Result<Self> {
-        Ok(NativeBackend { config })
+    fn from_config(_config: NativeConfig) -> Result<Self> {
+        Ok(NativeBackend { _private: () })
     }
 }
 
@@ -63,14 +47,6 @@ impl Backend for NativeBackend {
         node_context: &NodeContext,
         _workflow_context: &WorkflowContext,
     ) -> Result<NodeResult> {
-        if self.config.debug {
-            tracing::debug!(
-                target: "nadoo_flow::backend",
-                node = node.id(),
-                kind = node.kind(),
-                "node started"
-            );
-        }
         let outcome = if node_context.runs_concurrently() && multi_threaded() {
             // Other nodes run at the same time: give this one a task of its own, so that
             // CPU-bound nodes use every core. Dropping the run aborts the task.
@@ -90,45 +66,8 @@ impl Backend for NativeBackend {
         };
         Ok(outcome.unwrap_or_else(|error| NodeResult::failed(error.to_string())))
     }
-
-    fn execution_options(&self) -> ExecutionOptions {
-        let mut options = ExecutionOptions::default();
-        options.max_workers = self.max_workers();
-        options.timeout = self.config.timeout;
-        options.max_retries = self.config.max_retries;
-        options
-    }
 }
 
 fn multi_threaded() -> bool {
     Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn configured_engine_options_reach_the_scheduler() {
-        let config = NativeConfig {
-            max_workers: NonZeroUsize::new(3),
-            timeout: Some(std::time::Duration::from_secs(5)),
-            max_retries: 2,
-            ..NativeConfig::default()
-        };
-        let options = NativeBackend::from_config(config)
-            .expect("valid")
-            .execution_options();
-        assert_eq!(options.max_workers.get(), 3);
-        assert_eq!(options.timeout, Some(std::time::Duration::from_secs(5)));
-        assert_eq!(options.max_retries, 2);
-
-        let default = NativeBackend::from_config(NativeConfig::default())
-            .expect("valid")
-            .execution_options();
-        assert_eq!(
-            default.max_workers,
-            nadoo_flow_core::scheduler::default_max_workers()
-        );
-    }
 }

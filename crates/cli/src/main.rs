@@ -11,7 +11,6 @@
 //! registry error.
 
 mod backends;
-mod config;
 mod failure;
 mod graph;
 mod run;

@@ -4,11 +4,10 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use nadoo_flow::{
-    BackendRegistry, NodeStatus, RunEvent, RunOptions, Workflow, WorkflowContext, WorkflowStatus,
+    Explicit, NodeStatus, RunEvent, RunOptions, Settings, Workflow, WorkflowContext, WorkflowStatus,
 };
 use serde_json::{Map, Value, json};
 
-use crate::config::FileConfig;
 use crate::failure::Failure;
 
 /// The arguments of `run`.
@@ -23,18 +22,19 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let input = parse_sets(&args.set)?;
-    let config = match &args.config {
-        Some(path) => FileConfig::read(path)?,
-        None => FileConfig::default(),
-    };
+    // Precedence: these flags, then NADOO_BACKEND / NADOO_DEBUG / NADOO_MAX_WORKERS, then the
+    // file (--config, else NADOO_CONFIG), then defaults.
+    let mut explicit = Explicit::new();
+    if let Some(backend) = &args.backend {
+        explicit = explicit.backend(backend.clone());
+    }
+    if let Some(config) = &args.config {
+        explicit = explicit.config_path(config.clone());
+    }
+    let settings = Settings::resolve(explicit)?;
     let workflow = Workflow::from_toml_file(&args.file)?;
-
-    let name = match (&args.backend, &config.registry.default) {
-        (Some(name), _) | (None, Some(name)) => name.clone(),
-        (None, None) => BackendRegistry::default_name()?.to_owned(),
-    };
-    let backend = BackendRegistry::create(&name, config.backend_config(&name))?;
-    let options = config.apply(RunOptions::new());
+    let backend = settings.create_backend()?;
+    let options = RunOptions::new();
 
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Failure::Usage(format!("cannot start the async runtime: {e}")))?;

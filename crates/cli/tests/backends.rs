@@ -33,7 +33,13 @@ fn json_lists_native_with_version_crate_and_capabilities() {
     assert_eq!(native["description"], "Runs workflows in-process on tokio.");
     assert_eq!(
         native["config"],
-        serde_json::json!({"max_workers": null, "timeout": null, "max_retries": 0, "debug": false})
+        serde_json::json!({
+            "max_workers": null,
+            "timeout": null,
+            "max_retries": null,
+            "debug": null,
+            "enable_caching": null
+        })
     );
 }
 

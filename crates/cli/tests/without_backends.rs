@@ -7,7 +7,10 @@ use std::process::Command;
 
 #[test]
 fn asking_for_a_backend_that_is_not_compiled_names_its_feature() {
-    let hello = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/workflows/hello.toml");
+    let hello = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/workflows/hello.toml"
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_nadoo-flow"))
         .args(["run", hello, "--backend", "native"])
         .output()
@@ -33,5 +36,7 @@ fn backends_lists_nothing_and_says_so() {
         .output()
         .expect("the binary runs");
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("no backend is linked into this binary"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("no backend is linked into this binary")
+    );
 }

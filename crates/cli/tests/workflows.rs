@@ -349,6 +349,8 @@ fn config_file_sets_backend_options_and_bad_values_name_their_source() {
     std::fs::write(&config, "[registry]\ndefualt = \"native\"\n").expect("writes");
     let out = nadoo_flow(&["run", &example("hello"), "--config", &config_arg]);
     assert_eq!(out.status.code(), Some(2));
-    let expected = format!("error: {config_arg}:2: unknown field `defualt`, expected `default`");
+    let expected = format!(
+        "error: {config_arg}:2: key `registry.defualt`: unknown field `defualt`, expected `default`"
+    );
     assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
 }

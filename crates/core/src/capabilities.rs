@@ -104,6 +104,19 @@ impl Capabilities {
         self
     }
 
+    /// The capabilities both sets have; the lower concurrency limit.
+    #[must_use]
+    pub const fn intersection(self, other: Capabilities) -> Self {
+        Capabilities {
+            flags: self.flags & other.flags,
+            max_concurrency: match (self.max_concurrency, other.max_concurrency) {
+                (Some(a), Some(b)) => Some(if a.get() < b.get() { a } else { b }),
+                (Some(a), None) | (None, Some(a)) => Some(a),
+                (None, None) => None,
+            },
+        }
+    }
+
     /// Whether `capability` is in the set.
     pub const fn has(&self, capability: Capability) -> bool {
         self.flags & capability.bit() != 0

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::config::SettingSource;
 use crate::registry::RegistrationSite;
 use crate::validate::Problem;
 use crate::workflow_file::FileProblem;
@@ -137,6 +138,41 @@ pub enum Error {
     NoTomlForm {
         /// Why.
         reason: String,
+    },
+
+    /// A setting from a configuration file or the environment was rejected.
+    #[error("{origin}: {}{message}", Key(key))]
+    InvalidSetting {
+        /// Where it came from.
+        origin: SettingSource,
+        /// The offending key, dotted, when known.
+        key: Option<String>,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A backend's version does not meet a requirement.
+    #[error(
+        "backend `{name}` is version {version} (crate {crate_name}), which does not meet the requirement `{requirement}`"
+    )]
+    IncompatibleVersion {
+        /// The backend.
+        name: String,
+        /// Its crate.
+        crate_name: &'static str,
+        /// Its crate's version.
+        version: &'static str,
+        /// The requirement it fails.
+        requirement: String,
+    },
+
+    /// A version requirement could not be read.
+    #[error("invalid version requirement `{requirement}`: {message}")]
+    InvalidVersionRequirement {
+        /// The requirement as given.
+        requirement: String,
+        /// Why it is not one.
+        message: String,
     },
 
     /// A backend's configuration was rejected.

@@ -104,8 +104,10 @@ mod backend;
 )]
 pub mod builtin;
 mod capabilities;
+mod config;
 mod context;
 mod error;
+pub mod layers;
 mod node;
 mod node_registry;
 mod plan;
@@ -126,12 +128,20 @@ pub use nadoo_flow_macros::{backend, node};
 pub use crate::backend::{Backend, BackendConfig, BackendType, FactoryOutput};
 pub use crate::builtin::{EndNode, StartNode};
 pub use crate::capabilities::{Capabilities, Capability};
+pub use crate::config::{
+    ConfigFile, EngineOptions, EnvConfig, Explicit, NADOO_BACKEND, NADOO_CONFIG, NADOO_DEBUG,
+    NADOO_MAX_WORKERS, RegistrySection, SettingSource, Settings,
+};
 pub use crate::context::{NodeContext, NodeInput, NodeStatus, WorkflowContext, WorkflowStatus};
 pub use crate::error::{BoxError, Error, Result};
+pub use crate::layers::{
+    BackendMetrics, BackendPool, CachingBackend, ChainedBackend, MeteredBackend, MetricsSnapshot,
+};
 pub use crate::node::Node;
 pub use crate::node_registry::{NodeKind, NodeKindRegistration, NodeRegistry};
 pub use crate::registry::{
-    BackendRegistration, BackendRegistry, RegistrationSite, deserialize_config,
+    BackendRegistration, BackendRegistry, DefaultConfig, RegistrationSite, Requirements,
+    deserialize_config,
 };
 pub use crate::result::NodeResult;
 pub use crate::scheduler::{Checkpoint, ExecutionOptions, RunEvent, RunOptions};

@@ -41,4 +41,10 @@ pub trait Node: Send + Sync + fmt::Debug + 'static {
     fn kind(&self) -> &str {
         std::any::type_name::<Self>()
     }
+
+    /// Whether equal inputs always give equal results, so that a backend created with
+    /// `enable_caching = true` may reuse them. Default: `false`.
+    fn cacheable(&self) -> bool {
+        false
+    }
 }

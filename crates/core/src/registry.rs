@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use crate::backend::{Backend, BackendConfig, BackendType};
 use crate::capabilities::{Capabilities, Capability};
+use crate::config::{EngineOptions, EnvConfig};
 use crate::error::{Error, Result};
+use crate::layers::{CachingBackend, Configured};
 
 /// Where a registration was written: crate, version, module, file and line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -120,9 +122,18 @@ impl BackendRegistration {
         self.capabilities
     }
 
-    /// The backend's default configuration, as JSON: its keys, their types and defaults.
+    /// The backend's default configuration, as JSON: its own keys and the engine keys every
+    /// backend accepts, with their defaults (`null` where the engine decides).
     pub fn default_config(&self) -> Value {
-        (self.default_config)()
+        let mut config = (self.default_config)();
+        if let (Value::Object(map), Ok(Value::Object(engine))) =
+            (&mut config, serde_json::to_value(EngineOptions::default()))
+        {
+            for (key, value) in engine {
+                map.entry(key).or_insert(value);
+            }
+        }
+        config
     }
 
     /// Makes an instance from `config` (`()` for the defaults).
@@ -130,10 +141,22 @@ impl BackendRegistration {
     /// # Errors
     ///
     /// [`Error::InvalidConfig`] naming the offending key.
+    ///
+    /// The engine keys of [`EngineOptions`] (`max_workers`, `timeout`, `max_retries`, `debug`,
+    /// `enable_caching`) are taken out first and honoured for every backend; the rest is the
+    /// backend's own typed configuration.
     pub fn create(&self, config: impl Serialize) -> Result<Box<dyn Backend>> {
-        let value = serde_json::to_value(config)
+        let mut value = serde_json::to_value(config)
             .map_err(|e| Error::invalid_config(self.name, None, e.to_string()))?;
-        (self.constructor)(self.name, value)
+        let engine = EngineOptions::split_from(self.name, &mut value)?;
+        let mut backend = (self.constructor)(self.name, value)?;
+        if engine.enable_caching == Some(true) {
+            backend = Box::new(CachingBackend::new(backend));
+        }
+        if !engine.is_empty() {
+            backend = Box::new(Configured::new(backend, engine));
+        }
+        Ok(backend)
     }
 }
 
@@ -290,7 +313,148 @@ pub(crate) fn suggest(name: &str, names: &[&'static str]) -> Option<&'static str
         .map(|(_, candidate)| candidate)
 }
 
-static DEFAULT: RwLock<Option<&'static str>> = RwLock::new(None);
+/// The process-wide default selection.
+struct Selection {
+    name: Option<&'static str>,
+    config: Value,
+}
+
+static DEFAULT: RwLock<Selection> = RwLock::new(Selection {
+    name: None,
+    config: Value::Null,
+});
+
+/// What [`BackendRegistry::configure_default`] sets: which backend
+/// [`get_default`](BackendRegistry::get_default) makes, and with what configuration.
+///
+/// ```
+/// use nadoo_flow_core::DefaultConfig;
+/// use serde_json::json;
+///
+/// let config = DefaultConfig::new("native").with_config(json!({ "max_workers": 4 }));
+/// assert_eq!(config.backend.as_deref(), Some("native"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct DefaultConfig {
+    /// The backend's name; `None` keeps the registry's choice (`native`, or the only one).
+    pub backend: Option<String>,
+    /// Its configuration: engine options and the backend's own keys; `null` for defaults.
+    pub config: Value,
+}
+
+impl DefaultConfig {
+    /// The default backend `backend` with its default configuration.
+    pub fn new(backend: impl Into<String>) -> Self {
+        DefaultConfig {
+            backend: Some(backend.into()),
+            config: Value::Null,
+        }
+    }
+
+    /// This default with `config`.
+    #[must_use]
+    pub fn with_config(mut self, config: Value) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// What the environment says: `NADOO_BACKEND`, `NADOO_DEBUG`, `NADOO_MAX_WORKERS` (the
+    /// seed's `BackendConfig.from_env()`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] naming the variable and its value.
+    pub fn from_env() -> Result<Self> {
+        Ok(Self::from_env_config(EnvConfig::from_env()?))
+    }
+
+    /// The default an [`EnvConfig`] describes.
+    pub fn from_env_config(env: EnvConfig) -> Self {
+        let config = match serde_json::to_value(&env.engine) {
+            Ok(Value::Object(map)) => {
+                Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+            }
+            _ => Value::Null,
+        };
+        DefaultConfig {
+            backend: env.backend,
+            config,
+        }
+    }
+}
+
+/// What a job needs of a backend, for [`BackendRegistry::select`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Requirements {
+    /// Runs on other machines.
+    pub distributed: bool,
+    /// Emits events while running.
+    pub streaming: bool,
+    /// Runs independent nodes at the same time.
+    pub parallel: bool,
+    /// Keeps handed-out work when a worker dies.
+    pub durable: bool,
+    /// Schedules nodes on GPUs.
+    pub gpu: bool,
+}
+
+impl Requirements {
+    /// Nothing required.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Requires a distributed backend.
+    #[must_use]
+    pub fn distributed(mut self) -> Self {
+        self.distributed = true;
+        self
+    }
+
+    /// Requires streaming.
+    #[must_use]
+    pub fn streaming(mut self) -> Self {
+        self.streaming = true;
+        self
+    }
+
+    /// Requires parallel execution.
+    #[must_use]
+    pub fn parallel(mut self) -> Self {
+        self.parallel = true;
+        self
+    }
+
+    /// Requires durability.
+    #[must_use]
+    pub fn durable(mut self) -> Self {
+        self.durable = true;
+        self
+    }
+
+    /// Requires GPUs.
+    #[must_use]
+    pub fn gpu(mut self) -> Self {
+        self.gpu = true;
+        self
+    }
+
+    /// The required capabilities.
+    pub fn capabilities(&self) -> Vec<Capability> {
+        [
+            (self.distributed, Capability::Distributed),
+            (self.streaming, Capability::Streaming),
+            (self.parallel, Capability::Parallel),
+            (self.durable, Capability::Durable),
+            (self.gpu, Capability::Gpu),
+        ]
+        .into_iter()
+        .filter_map(|(required, capability)| required.then_some(capability))
+        .collect()
+    }
+}
 
 /// The registry of linked backends. Every operation is an associated function: there is one
 /// registry per program, gathered at link time.
@@ -369,7 +533,7 @@ impl BackendRegistry {
     /// none is `native`.
     pub fn default_name() -> Result<&'static str> {
         let table = table()?;
-        let chosen = *DEFAULT.read().unwrap_or_else(PoisonError::into_inner);
+        let chosen = DEFAULT.read().unwrap_or_else(PoisonError::into_inner).name;
         if let Some(name) = chosen {
             return Ok(name);
         }
@@ -385,16 +549,23 @@ impl BackendRegistry {
         }
     }
 
-    /// A new instance of the default backend with its default configuration.
+    /// A new instance of the default backend, with the configuration set by
+    /// [`configure_default`](Self::configure_default) (default: its default configuration).
     ///
     /// # Errors
     ///
     /// As [`default_name`](Self::default_name) and [`create`](Self::create).
     pub fn get_default() -> Result<Box<dyn Backend>> {
-        Self::create(Self::default_name()?, ())
+        let name = Self::default_name()?;
+        let config = DEFAULT
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .config
+            .clone();
+        Self::create(name, config)
     }
 
-    /// Makes `name` the process-wide default backend.
+    /// Makes `name` the process-wide default backend; the default configuration stays.
     ///
     /// # Errors
     ///
@@ -402,8 +573,129 @@ impl BackendRegistry {
     /// unchanged.
     pub fn set_default(name: &str) -> Result<()> {
         let registration = table()?.lookup(name)?;
-        *DEFAULT.write().unwrap_or_else(PoisonError::into_inner) = Some(registration.name);
+        DEFAULT.write().unwrap_or_else(PoisonError::into_inner).name = Some(registration.name);
         Ok(())
+    }
+
+    /// Sets the process-wide default backend and its configuration (the seed's
+    /// `configure_default`). The name and the engine options are checked now; the backend's
+    /// own keys when [`get_default`](Self::get_default) makes it.
+    ///
+    /// ```
+    /// use nadoo_flow_core::{BackendRegistry, DefaultConfig};
+    /// # fn main() -> nadoo_flow_core::Result<()> {
+    /// # if !BackendRegistry::is_available("native")? { return Ok(()); }
+    /// BackendRegistry::configure_default(
+    ///     DefaultConfig::new("native").with_config(serde_json::json!({ "max_workers": 4 })),
+    /// )?;
+    /// assert_eq!(BackendRegistry::get_default()?.execution_options().max_workers.get(), 4);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownBackend`], [`Error::BackendNotCompiled`] or [`Error::InvalidConfig`];
+    /// the default is then left unchanged.
+    pub fn configure_default(default: DefaultConfig) -> Result<()> {
+        let table = table()?;
+        let name = match &default.backend {
+            Some(name) => Some(table.lookup(name)?.name),
+            None => None,
+        };
+        let checked = name.map_or("default", |n| n);
+        EngineOptions::split_from(checked, &mut default.config.clone())?;
+        let mut selection = DEFAULT.write().unwrap_or_else(PoisonError::into_inner);
+        if name.is_some() {
+            selection.name = name;
+        }
+        selection.config = default.config;
+        Ok(())
+    }
+
+    /// The first linked backend (by name) that has every capability in `required`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::DuplicateBackend`] when a name is registered twice.
+    pub fn find_by_capabilities(required: &[Capability]) -> Result<Option<&'static str>> {
+        Ok(table()?
+            .entries
+            .iter()
+            .find(|r| r.capabilities.has_all(required))
+            .map(|r| r.name))
+    }
+
+    /// The backend to use for a job with `requirements`, by the seed's strategy, and
+    /// deterministic: a distributed job gets the first linked backend (by name) that is
+    /// distributed and meets the rest; other jobs get the default backend when it meets them,
+    /// else the first that does; when none does, the default.
+    ///
+    /// # Errors
+    ///
+    /// As [`default_name`](Self::default_name).
+    pub fn select(requirements: &Requirements) -> Result<&'static str> {
+        let required = requirements.capabilities();
+        let default = Self::default_name();
+        if !requirements.distributed
+            && let Ok(name) = default
+            && table()?
+                .get(name)
+                .is_some_and(|r| r.capabilities.has_all(&required))
+        {
+            return Ok(name);
+        }
+        match Self::find_by_capabilities(&required)? {
+            Some(name) => Ok(name),
+            None => default,
+        }
+    }
+
+    /// The registration of `name`, if its crate's version meets the semver `requirement`
+    /// (`">=1.0"`, `"^0.1"`).
+    ///
+    /// ```
+    /// use nadoo_flow_core::BackendRegistry;
+    /// # fn main() -> nadoo_flow_core::Result<()> {
+    /// # if !BackendRegistry::is_available("native")? { return Ok(()); }
+    /// assert!(BackendRegistry::require("native", ">=0.1").is_ok());
+    /// let err = BackendRegistry::require("native", ">=1.0").unwrap_err();
+    /// assert!(err.to_string().contains("does not meet the requirement `>=1.0`"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::IncompatibleVersion`], [`Error::InvalidVersionRequirement`], and as
+    /// [`info`](Self::info).
+    pub fn require(name: &str, requirement: &str) -> Result<&'static BackendRegistration> {
+        let parsed = semver::VersionReq::parse(requirement).map_err(|e| {
+            Error::InvalidVersionRequirement {
+                requirement: requirement.to_owned(),
+                message: e.to_string(),
+            }
+        })?;
+        let registration = Self::info(name)?;
+        let version = semver::Version::parse(registration.version()).map_err(|e| {
+            Error::InvalidVersionRequirement {
+                requirement: requirement.to_owned(),
+                message: format!(
+                    "backend `{name}` has version `{}`, which is not semver: {e}",
+                    registration.version()
+                ),
+            }
+        })?;
+        if parsed.matches(&version) {
+            Ok(registration)
+        } else {
+            Err(Error::IncompatibleVersion {
+                name: name.to_owned(),
+                crate_name: registration.crate_name(),
+                version: registration.version(),
+                requirement: requirement.to_owned(),
+            })
+        }
     }
 }
 

@@ -68,4 +68,8 @@ impl Node for Route {
     fn kind(&self) -> &str {
         "route"
     }
+
+    fn cacheable(&self) -> bool {
+        true
+    }
 }

@@ -45,4 +45,8 @@ impl Node for Set {
     fn kind(&self) -> &str {
         "set"
     }
+
+    fn cacheable(&self) -> bool {
+        true
+    }
 }

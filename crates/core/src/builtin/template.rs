@@ -91,6 +91,10 @@ impl Node for Template {
     fn kind(&self) -> &str {
         "template"
     }
+
+    fn cacheable(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use tokio::sync::mpsc::UnboundedSender;
+use tracing::Instrument;
 
 use super::events::RunEvent;
 use super::options::MAX_RETRY_BACKOFF;
@@ -49,7 +50,19 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
             node: node_ctx.node_id.clone(),
             attempt: node_ctx.attempt,
         });
-        let call = AssertUnwindSafe(backend.execute_node(spec, &node_ctx, header)).catch_unwind();
+        // One span per backend call, named after the operation; nodes and backends add child
+        // spans only.
+        let span = tracing::info_span!(
+            target: "nadoo_flow::backend",
+            "execute_node",
+            backend = backend.name(),
+            workflow = %header.workflow_id,
+            step = spec.id(),
+            attempt = node_ctx.attempt,
+        );
+        let call = AssertUnwindSafe(backend.execute_node(spec, &node_ctx, header))
+            .catch_unwind()
+            .instrument(span);
         let attempt = match limits.timeout {
             Some(limit) => match tokio::time::timeout(limit, call).await {
                 Ok(done) => done,

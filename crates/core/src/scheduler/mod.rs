@@ -69,6 +69,7 @@ pub async fn run<B: Backend + ?Sized>(
     let limits = options.resolve(backend.execution_options());
     let events = options.events.as_ref();
     let mut state = State::new(workflow, context, options.events.clone());
+    state.debug = limits.debug;
     match state.ctx.checkpoint.take() {
         Some(checkpoint) => state.restore(checkpoint, options.resume.clone())?,
         None => state.begin(),
@@ -208,6 +209,8 @@ struct State<'w> {
     interrupted: Vec<(usize, BTreeMap<String, Value>, u32)>,
     stopping: bool,
     events: Option<UnboundedSender<RunEvent>>,
+    /// Log every node execution at `info` level.
+    debug: bool,
 }
 
 impl<'w> State<'w> {
@@ -237,6 +240,7 @@ impl<'w> State<'w> {
             interrupted: Vec::new(),
             stopping: false,
             events,
+            debug: false,
         }
     }
 
@@ -362,6 +366,16 @@ impl<'w> State<'w> {
         let id = node_ctx.node_id.clone();
         node_ctx.status = NodeStatus::Failed;
         node_ctx.error = Some(reason.clone());
+        if self.debug {
+            tracing::info!(
+                target: "nadoo_flow::backend",
+                workflow = %self.ctx.workflow_id,
+                node = %id,
+                attempt = node_ctx.attempt,
+                error = %reason,
+                "node failed"
+            );
+        }
         self.emit(|| RunEvent::NodeFailed {
             node: id.clone(),
             error: reason.clone(),
@@ -374,6 +388,17 @@ impl<'w> State<'w> {
     /// Records a node that finished with success or by interrupting.
     fn record(&mut self, node_ctx: NodeContext, duration: std::time::Duration) {
         let id = node_ctx.node_id.clone();
+        if self.debug {
+            tracing::info!(
+                target: "nadoo_flow::backend",
+                workflow = %self.ctx.workflow_id,
+                node = %id,
+                attempt = node_ctx.attempt,
+                status = ?node_ctx.status,
+                duration_us = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX),
+                "node finished"
+            );
+        }
         self.emit(|| RunEvent::NodeFinished {
             node: id.clone(),
             status: node_ctx.status,

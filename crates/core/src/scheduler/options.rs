@@ -36,6 +36,10 @@ pub struct ExecutionOptions {
     pub max_retries: u32,
     /// Delay before the first retry, doubled for each further one, with jitter. Default: 100 ms.
     pub retry_backoff: Duration,
+    /// Log every node execution at `info` level. Default: `false`.
+    pub debug: bool,
+    /// Reuse the results of cacheable node kinds for equal inputs. Default: `false`.
+    pub enable_caching: bool,
 }
 
 impl Default for ExecutionOptions {
@@ -45,6 +49,8 @@ impl Default for ExecutionOptions {
             timeout: None,
             max_retries: 0,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
+            debug: false,
+            enable_caching: false,
         }
     }
 }
@@ -145,6 +151,7 @@ impl RunOptions {
             timeout: self.timeout.or(backend.timeout),
             max_retries: self.max_retries.unwrap_or(backend.max_retries),
             retry_backoff: self.retry_backoff.unwrap_or(backend.retry_backoff),
+            ..backend
         }
     }
 }

@@ -1,0 +1,176 @@
+//! Engine options every backend honours, as configuration writes them.
+
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::scheduler::ExecutionOptions;
+
+/// Engine options every backend honours: how many nodes run at once, how long an attempt may
+/// take, how often a failed node is retried, debug logging and result caching.
+///
+/// Each option may be absent, so that sources can be layered: an explicit value wins over the
+/// environment, which wins over the configuration file, which wins over the defaults.
+///
+/// In `create(name, config)` these keys sit beside the backend's own keys and are taken out
+/// before the backend's typed configuration is read, so every backend accepts them:
+///
+/// ```
+/// # use nadoo_flow_core::BackendRegistry;
+/// # let _ = (|| -> nadoo_flow_core::Result<()> {
+/// let backend = BackendRegistry::create("native", serde_json::json!({
+///     "max_workers": 4,
+///     "timeout": "30s",
+///     "max_retries": 3,
+///     "debug": true,
+///     "enable_caching": true,
+/// }))?;
+/// # Ok(()) });
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EngineOptions {
+    /// Upper bound on nodes running at once, for example `4`. Default: 32 per CPU.
+    pub max_workers: Option<NonZeroUsize>,
+    /// Time limit of each node attempt, for example `"30s"`. Default: none.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Option<Duration>,
+    /// Retries after a failed attempt, with exponential backoff, for example `3`. Default: 0.
+    pub max_retries: Option<u32>,
+    /// Log every node execution at `info` level, for example `true`. Default: `false`.
+    pub debug: Option<bool>,
+    /// Reuse the results of cacheable node kinds for equal inputs. Default: `false`.
+    pub enable_caching: Option<bool>,
+}
+
+impl EngineOptions {
+    /// The configuration keys of engine options, reserved in every backend's configuration.
+    pub const KEYS: [&'static str; 5] = [
+        "max_workers",
+        "timeout",
+        "max_retries",
+        "debug",
+        "enable_caching",
+    ];
+
+    /// Whether no option is set.
+    pub fn is_empty(&self) -> bool {
+        *self == EngineOptions::default()
+    }
+
+    /// These options, with each absent one taken from `lower`.
+    #[must_use]
+    pub fn or(self, lower: EngineOptions) -> EngineOptions {
+        EngineOptions {
+            max_workers: self.max_workers.or(lower.max_workers),
+            timeout: self.timeout.or(lower.timeout),
+            max_retries: self.max_retries.or(lower.max_retries),
+            debug: self.debug.or(lower.debug),
+            enable_caching: self.enable_caching.or(lower.enable_caching),
+        }
+    }
+
+    /// `base` with the options that are set applied over it.
+    pub fn apply(&self, mut base: ExecutionOptions) -> ExecutionOptions {
+        if let Some(max_workers) = self.max_workers {
+            base.max_workers = max_workers;
+        }
+        if self.timeout.is_some() {
+            base.timeout = self.timeout;
+        }
+        if let Some(max_retries) = self.max_retries {
+            base.max_retries = max_retries;
+        }
+        if let Some(debug) = self.debug {
+            base.debug = debug;
+        }
+        if let Some(enable_caching) = self.enable_caching {
+            base.enable_caching = enable_caching;
+        }
+        base
+    }
+
+    /// Takes the engine keys out of `config`, a backend's configuration object, and reads them.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] naming `backend` and the key.
+    pub(crate) fn split_from(backend: &str, config: &mut Value) -> Result<EngineOptions> {
+        let Value::Object(map) = config else {
+            return Ok(EngineOptions::default());
+        };
+        let mut engine = Map::new();
+        for key in Self::KEYS {
+            if let Some(value) = map.remove(key) {
+                engine.insert(key.to_owned(), value);
+            }
+        }
+        if engine.is_empty() {
+            return Ok(EngineOptions::default());
+        }
+        serde_path_to_error::deserialize(Value::Object(engine)).map_err(|e| {
+            let path = e.path().to_string();
+            Error::invalid_config(
+                backend,
+                (path != ".").then_some(path.as_str()),
+                e.into_inner().to_string(),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn splits_engine_keys_and_leaves_the_rest() {
+        let mut config = json!({"max_workers": 2, "timeout": "1s", "url": "x"});
+        let engine = EngineOptions::split_from("b", &mut config).expect("valid");
+        assert_eq!(engine.max_workers.map(NonZeroUsize::get), Some(2));
+        assert_eq!(engine.timeout, Some(Duration::from_secs(1)));
+        assert_eq!(config, json!({"url": "x"}));
+    }
+
+    #[test]
+    fn bad_values_name_backend_and_key() {
+        for (config, key) in [
+            (json!({"max_workers": 0}), "max_workers"),
+            (json!({"max_workers": -1}), "max_workers"),
+            (json!({"timeout": "soon"}), "timeout"),
+            (json!({"debug": "yes"}), "debug"),
+        ] {
+            let mut config = config;
+            let err = EngineOptions::split_from("native", &mut config).unwrap_err();
+            let Error::InvalidConfig {
+                backend,
+                key: Some(k),
+                ..
+            } = &err
+            else {
+                panic!("expected InvalidConfig with a key, got {err}");
+            };
+            assert_eq!((backend.as_str(), k.as_str()), ("native", key));
+        }
+    }
+
+    #[test]
+    fn higher_sources_win_key_by_key() {
+        let explicit = EngineOptions {
+            max_retries: Some(3),
+            ..EngineOptions::default()
+        };
+        let file = EngineOptions {
+            max_retries: Some(1),
+            debug: Some(true),
+            ..EngineOptions::default()
+        };
+        let merged = explicit.or(file);
+        assert_eq!((merged.max_retries, merged.debug), (Some(3), Some(true)));
+    }
+}

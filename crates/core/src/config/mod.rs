@@ -1,0 +1,17 @@
+//! Configuration from code, `nadoo.toml` and the environment, typed and checked.
+//!
+//! Precedence, highest first: explicit (API call or CLI flag) > environment > file >
+//! defaults. Every rejected value names where it came from: the file and line and key, or the
+//! environment variable and its value.
+
+mod engine;
+mod env;
+mod file;
+mod settings;
+mod source;
+
+pub use self::engine::EngineOptions;
+pub use self::env::{EnvConfig, NADOO_BACKEND, NADOO_CONFIG, NADOO_DEBUG, NADOO_MAX_WORKERS};
+pub use self::file::{ConfigFile, RegistrySection};
+pub use self::settings::{Explicit, Settings};
+pub use self::source::SettingSource;

@@ -1,0 +1,174 @@
+//! Resolving which backend to run and how, from every source, by precedence.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use super::engine::EngineOptions;
+use super::env::EnvConfig;
+use super::file::ConfigFile;
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::registry::BackendRegistry;
+
+/// What the program says explicitly (API call or CLI flag): the highest precedence.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Explicit {
+    /// The backend name (`--backend`).
+    pub backend: Option<String>,
+    /// The path of a `nadoo.toml` (`--config`).
+    pub config_path: Option<PathBuf>,
+    /// Engine options.
+    pub engine: EngineOptions,
+}
+
+impl Explicit {
+    /// Nothing explicit.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Run on `backend`.
+    #[must_use]
+    pub fn backend(mut self, backend: impl Into<String>) -> Self {
+        self.backend = Some(backend.into());
+        self
+    }
+
+    /// Read this `nadoo.toml`.
+    #[must_use]
+    pub fn config_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_path = Some(path.into());
+        self
+    }
+
+    /// These engine options.
+    #[must_use]
+    pub fn engine(mut self, engine: EngineOptions) -> Self {
+        self.engine = engine;
+        self
+    }
+}
+
+/// The backend to run and its configuration, resolved from every source with the precedence
+/// explicit > environment > file > defaults.
+///
+/// - backend name: `--backend`, then `NADOO_BACKEND`, then `[registry] default`, then the
+///   registry's default (`native`, or the only linked backend);
+/// - engine options, key by key: explicit, then `NADOO_DEBUG` / `NADOO_MAX_WORKERS`, then
+///   `[execution]`;
+/// - the file: `--config`, then `NADOO_CONFIG`; none is fine;
+/// - the backend's own settings: `[backends.<name>]`.
+///
+/// ```
+/// use nadoo_flow_core::{Explicit, Settings};
+///
+/// let env = |var: &str| (var == "NADOO_MAX_WORKERS").then(|| "8".to_owned());
+/// let settings = Settings::resolve_with(Explicit::new().backend("native"), env)?;
+/// assert_eq!(settings.backend, "native");
+/// assert_eq!(settings.engine.max_workers.map(|n| n.get()), Some(8));
+/// # Ok::<(), nadoo_flow_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Settings {
+    /// The backend to run on.
+    pub backend: String,
+    /// Where the backend name came from (`--backend`, `NADOO_BACKEND`, a file, `default`).
+    pub backend_source: String,
+    /// The engine options, merged.
+    pub engine: EngineOptions,
+    /// The backend's own settings from the file.
+    pub backend_config: Map<String, Value>,
+    file: Option<ConfigFile>,
+}
+
+impl Settings {
+    /// Resolves settings from `explicit`, the process environment and the file they name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`] naming the file and line or the variable; [`Error::ReadFile`].
+    pub fn resolve(explicit: Explicit) -> Result<Self> {
+        Self::resolve_with(explicit, |var| std::env::var(var).ok())
+    }
+
+    /// [`resolve`](Self::resolve) with the environment read through `lookup`.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve).
+    pub fn resolve_with(
+        explicit: Explicit,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self> {
+        let env = EnvConfig::from_lookup(lookup)?;
+        let file = match explicit.config_path.as_ref().or(env.config_path.as_ref()) {
+            Some(path) => Some(ConfigFile::read(path)?),
+            None => None,
+        };
+        let file_default = file.as_ref().and_then(|f| f.registry.default.clone());
+        let (backend, backend_source) = match (explicit.backend, env.backend, file_default) {
+            (Some(name), _, _) => (name, "explicit".to_owned()),
+            (None, Some(name), _) => (name, super::env::NADOO_BACKEND.to_owned()),
+            (None, None, Some(name)) => (name, "[registry] default".to_owned()),
+            (None, None, None) => (
+                BackendRegistry::default_name()?.to_owned(),
+                "default".to_owned(),
+            ),
+        };
+        let file_engine = file
+            .as_ref()
+            .map(|f| f.execution.clone())
+            .unwrap_or_default();
+        let engine = explicit.engine.or(env.engine).or(file_engine);
+        let backend_config = file
+            .as_ref()
+            .and_then(|f| f.backends.get(&backend))
+            .map(|table| match serde_json::to_value(table) {
+                Ok(Value::Object(map)) => map,
+                _ => Map::new(),
+            })
+            .unwrap_or_default();
+        Ok(Settings {
+            backend,
+            backend_source,
+            engine,
+            backend_config,
+            file,
+        })
+    }
+
+    /// Makes the backend: its own settings plus the engine options.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownBackend`] or [`Error::BackendNotCompiled`]; a rejected setting of the
+    /// file as [`Error::InvalidSetting`] naming file, line and key.
+    pub fn create_backend(&self) -> Result<Box<dyn Backend>> {
+        let mut config = Value::Object(self.backend_config.clone());
+        if let (Value::Object(map), Ok(Value::Object(engine))) =
+            (&mut config, serde_json::to_value(&self.engine))
+        {
+            map.extend(engine.into_iter().filter(|(_, v)| !v.is_null()));
+        }
+        BackendRegistry::create(&self.backend, config).map_err(|error| match (error, &self.file) {
+            (Error::InvalidConfig { key, message, .. }, Some(file))
+                if key.as_deref().is_none_or(|k| {
+                    !EngineOptions::KEYS.contains(&k.split('.').next().unwrap_or(k))
+                }) =>
+            {
+                Error::InvalidSetting {
+                    origin: file.locate_backend_key(&self.backend, key.as_deref()),
+                    key: Some(match key {
+                        Some(key) => format!("backends.{}.{key}", self.backend),
+                        None => format!("backends.{}", self.backend),
+                    }),
+                    message,
+                }
+            }
+            (other, _) => other,
+        })
+    }
+}

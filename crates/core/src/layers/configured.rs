@@ -1,0 +1,55 @@
+//! The engine options of a backend's configuration, applied over the backend.
+
+use async_trait::async_trait;
+
+use crate::backend::Backend;
+use crate::capabilities::Capabilities;
+use crate::config::EngineOptions;
+use crate::context::{NodeContext, WorkflowContext};
+use crate::error::Result;
+use crate::result::NodeResult;
+use crate::scheduler::ExecutionOptions;
+use crate::workflow::{NodeSpec, Workflow};
+
+/// A backend made with engine options in its configuration.
+#[derive(Debug)]
+pub(crate) struct Configured {
+    inner: Box<dyn Backend>,
+    engine: EngineOptions,
+}
+
+impl Configured {
+    pub(crate) fn new(inner: Box<dyn Backend>, engine: EngineOptions) -> Self {
+        Configured { inner, engine }
+    }
+}
+
+#[async_trait]
+impl Backend for Configured {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn execute_node(
+        &self,
+        node: &NodeSpec,
+        node_context: &NodeContext,
+        workflow_context: &WorkflowContext,
+    ) -> Result<NodeResult> {
+        self.inner
+            .execute_node(node, node_context, workflow_context)
+            .await
+    }
+
+    fn validate(&self, workflow: &Workflow) -> Result<()> {
+        self.inner.validate(workflow)
+    }
+
+    fn execution_options(&self) -> ExecutionOptions {
+        self.engine.apply(self.inner.execution_options())
+    }
+}

@@ -1,0 +1,130 @@
+//! Spreading nodes over several backend instances.
+
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use crate::backend::Backend;
+use crate::capabilities::{Capabilities, Capability};
+use crate::context::{NodeContext, WorkflowContext};
+use crate::error::{Error, Result};
+use crate::registry::BackendRegistry;
+use crate::result::NodeResult;
+use crate::scheduler::ExecutionOptions;
+use crate::workflow::{NodeSpec, Workflow};
+
+/// A pool of backend instances: each node execution goes to the next member, round-robin, so
+/// the nodes the scheduler runs at the same time are spread across members.
+///
+/// ```
+/// use std::num::NonZeroUsize;
+/// use nadoo_flow_core::BackendPool;
+/// # fn main() -> nadoo_flow_core::Result<()> {
+/// # if !nadoo_flow_core::BackendRegistry::is_available("native")? { return Ok(()); }
+/// let pool = BackendPool::new("native", NonZeroUsize::new(3).unwrap(), ())?;
+/// assert_eq!(pool.len(), 3);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct BackendPool {
+    members: Vec<Box<dyn Backend>>,
+    next: AtomicUsize,
+}
+
+impl BackendPool {
+    /// `size` instances of backend `name`, each made from `config`.
+    ///
+    /// # Errors
+    ///
+    /// As [`BackendRegistry::create`].
+    pub fn new(name: &str, size: NonZeroUsize, config: impl Serialize) -> Result<Self> {
+        let config = serde_json::to_value(config)
+            .map_err(|e| Error::invalid_config(name, None, e.to_string()))?;
+        let members = (0..size.get())
+            .map(|_| BackendRegistry::create(name, &config))
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_backends(members)
+    }
+
+    /// A pool of the given instances.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] when `members` is empty.
+    pub fn from_backends(members: Vec<Box<dyn Backend>>) -> Result<Self> {
+        if members.is_empty() {
+            return Err(Error::invalid_config(
+                "pool",
+                None,
+                "a backend pool needs at least one member",
+            ));
+        }
+        Ok(BackendPool {
+            members,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    /// The number of members.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether the pool has no member (never true: a pool is made with at least one).
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// The next member, round-robin.
+    pub fn get_next(&self) -> &dyn Backend {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.members.len();
+        self.members[i].as_ref()
+    }
+
+    /// Runs independent node executions at the same time, spread across members; results come
+    /// back in the order of `nodes`.
+    pub async fn execute_parallel(
+        &self,
+        nodes: &[(&NodeSpec, &NodeContext)],
+        workflow_context: &WorkflowContext,
+    ) -> Vec<Result<NodeResult>> {
+        futures::future::join_all(nodes.iter().map(|(node, context)| {
+            self.get_next()
+                .execute_node(node, context, workflow_context)
+        }))
+        .await
+    }
+}
+
+#[async_trait]
+impl Backend for BackendPool {
+    fn name(&self) -> &str {
+        self.members[0].name()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.members[0].capabilities().with(Capability::Parallel)
+    }
+
+    async fn execute_node(
+        &self,
+        node: &NodeSpec,
+        node_context: &NodeContext,
+        workflow_context: &WorkflowContext,
+    ) -> Result<NodeResult> {
+        self.get_next()
+            .execute_node(node, node_context, workflow_context)
+            .await
+    }
+
+    fn validate(&self, workflow: &Workflow) -> Result<()> {
+        self.members[0].validate(workflow)
+    }
+
+    fn execution_options(&self) -> ExecutionOptions {
+        self.members[0].execution_options()
+    }
+}
