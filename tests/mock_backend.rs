@@ -154,7 +154,17 @@ fn registry_lists_the_mocks_beside_the_enabled_backends() {
         "Records the nodes it is asked to run and answers `{\"mocked\": true}`."
     );
     assert_eq!(info.site().file, "tests/mock_backend.rs");
-    assert_eq!(info.default_config(), json!({"tag": null}));
+    assert_eq!(
+        info.default_config(),
+        json!({
+            "tag": null,
+            "max_workers": null,
+            "timeout": null,
+            "max_retries": null,
+            "debug": null,
+            "enable_caching": null
+        })
+    );
 }
 
 #[test]
