@@ -354,3 +354,55 @@ fn config_file_sets_backend_options_and_bad_values_name_their_source() {
     );
     assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
 }
+
+fn nadoo_flow_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_nadoo-flow"));
+    command
+        .args(args)
+        .env_remove("NADOO_BACKEND")
+        .env_remove("NADOO_CONFIG");
+    for (var, value) in env {
+        command.env(var, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+#[test]
+fn the_environment_is_honoured_and_bad_values_name_the_variable() {
+    let hello = example("hello");
+    let out = nadoo_flow_with_env(&["run", &hello], &[("NADOO_MAX_WORKERS", "abc")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: NADOO_MAX_WORKERS=\"abc\": expected a positive integer\n"
+    );
+
+    let out = nadoo_flow_with_env(&["run", &hello], &[("NADOO_DEBUG", "perhaps")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: NADOO_DEBUG=\"perhaps\": expected true or false\n"
+    );
+
+    let out = nadoo_flow_with_env(&["run", &hello], &[("NADOO_BACKEND", "natve")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown backend `natve` (did you mean `native`?)"));
+
+    // An explicit flag beats the environment.
+    let out = nadoo_flow_with_env(
+        &["run", &hello, "--backend", "native", "--json"],
+        &[("NADOO_BACKEND", "natve")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("nadoo.toml");
+    std::fs::write(&config, "[execution]\nmax_workers = 0\n").expect("writes");
+    let out = nadoo_flow_with_env(
+        &["run", &hello],
+        &[("NADOO_CONFIG", &config.display().to_string())],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let expected = format!("error: {}:2: key `execution.max_workers`", config.display());
+    assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
+}

@@ -57,6 +57,46 @@ impl EngineOptions {
         "enable_caching",
     ];
 
+    /// No option set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With `max_workers`.
+    #[must_use]
+    pub fn max_workers(mut self, max_workers: NonZeroUsize) -> Self {
+        self.max_workers = Some(max_workers);
+        self
+    }
+
+    /// With `timeout`.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// With `max_retries`.
+    #[must_use]
+    pub fn max_retries(mut self, max_retries: u32) -> Self {
+        self.max_retries = Some(max_retries);
+        self
+    }
+
+    /// With `debug`.
+    #[must_use]
+    pub fn debug(mut self, debug: bool) -> Self {
+        self.debug = Some(debug);
+        self
+    }
+
+    /// With `enable_caching`.
+    #[must_use]
+    pub fn enable_caching(mut self, enable_caching: bool) -> Self {
+        self.enable_caching = Some(enable_caching);
+        self
+    }
+
     /// Whether no option is set.
     pub fn is_empty(&self) -> bool {
         *self == EngineOptions::default()

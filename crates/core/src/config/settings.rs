@@ -70,7 +70,7 @@ impl Explicit {
 /// assert_eq!(settings.engine.max_workers.map(|n| n.get()), Some(8));
 /// # Ok::<(), nadoo_flow_core::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Settings {
     /// The backend to run on.
@@ -82,6 +82,45 @@ pub struct Settings {
     /// The backend's own settings from the file.
     pub backend_config: Map<String, Value>,
     file: Option<ConfigFile>,
+}
+
+/// Whether a configuration key names a secret, whose value must not be shown.
+pub(crate) fn is_secret(key: &str) -> bool {
+    const SECRET: [&str; 7] = [
+        "password",
+        "secret",
+        "token",
+        "credential",
+        "private_key",
+        "api_key",
+        "nkey",
+    ];
+    let key = key.to_ascii_lowercase();
+    SECRET.iter().any(|s| key.contains(s))
+}
+
+/// Secret values (passwords, tokens, keys) are shown as `"<redacted>"`.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted: Map<String, Value> = self
+            .backend_config
+            .iter()
+            .map(|(key, value)| {
+                let shown = if is_secret(key) {
+                    Value::String("<redacted>".to_owned())
+                } else {
+                    value.clone()
+                };
+                (key.clone(), shown)
+            })
+            .collect();
+        f.debug_struct("Settings")
+            .field("backend", &self.backend)
+            .field("backend_source", &self.backend_source)
+            .field("engine", &self.engine)
+            .field("backend_config", &redacted)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Settings {

@@ -1,0 +1,174 @@
+//! Node kinds the suite's workflows use besides the built-in ones. They are registered, so
+//! remote workers that link this crate can run them.
+
+use std::collections::BTreeMap;
+
+use nadoo_flow_core::{BoxError, Node, NodeContext, NodeKind, NodeResult, async_trait, node};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// No configuration.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoConfig {}
+
+/// Outputs the node's whole input as one object: globals, predecessor outputs by id and
+/// `previous_output`.
+#[node("conformance-echo")]
+#[derive(Debug, Clone, Copy)]
+pub struct Echo;
+
+impl NodeKind for Echo {
+    type Config = NoConfig;
+    fn from_config(_: NoConfig) -> Result<Self, BoxError> {
+        Ok(Echo)
+    }
+}
+
+#[async_trait]
+impl Node for Echo {
+    async fn execute(&self, context: &NodeContext) -> Result<NodeResult, BoxError> {
+        let mut output = context.input.to_value();
+        if let Value::Object(map) = &mut output {
+            let predecessors: BTreeMap<&String, ()> =
+                context.input.outputs.keys().map(|k| (k, ())).collect();
+            map.insert(
+                "predecessors".to_owned(),
+                json!(predecessors.keys().collect::<Vec<_>>()),
+            );
+        }
+        Ok(NodeResult::ok(output))
+    }
+}
+
+/// Fails until its attempt reaches `succeed_on_attempt`, then outputs the attempt.
+#[node("conformance-flaky")]
+#[derive(Debug, Clone, Copy)]
+pub struct Flaky {
+    succeed_on_attempt: u32,
+}
+
+/// Configuration of [`Flaky`].
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlakyConfig {
+    /// The first attempt that succeeds.
+    pub succeed_on_attempt: u32,
+}
+
+impl NodeKind for Flaky {
+    type Config = FlakyConfig;
+    fn from_config(config: FlakyConfig) -> Result<Self, BoxError> {
+        Ok(Flaky {
+            succeed_on_attempt: config.succeed_on_attempt,
+        })
+    }
+}
+
+#[async_trait]
+impl Node for Flaky {
+    async fn execute(&self, context: &NodeContext) -> Result<NodeResult, BoxError> {
+        if context.attempt < self.succeed_on_attempt {
+            return Ok(NodeResult::failed(format!(
+                "attempt {} failed",
+                context.attempt
+            )));
+        }
+        Ok(NodeResult::ok(json!({ "attempt": context.attempt })))
+    }
+}
+
+/// Interrupts the run until it is resumed, then outputs `{ "answer": <resume input> }`.
+#[node("conformance-approve")]
+#[derive(Debug, Clone, Copy)]
+pub struct Approve;
+
+impl NodeKind for Approve {
+    type Config = NoConfig;
+    fn from_config(_: NoConfig) -> Result<Self, BoxError> {
+        Ok(Approve)
+    }
+}
+
+#[async_trait]
+impl Node for Approve {
+    async fn execute(&self, context: &NodeContext) -> Result<NodeResult, BoxError> {
+        Ok(match &context.resume {
+            None => NodeResult::ok(json!({ "question": "approve?" })).interrupted(),
+            Some(answer) => NodeResult::ok(json!({ "answer": answer })),
+        })
+    }
+}
+
+/// Panics with `message`.
+#[node("conformance-panic")]
+#[derive(Debug, Clone)]
+pub struct Panic {
+    message: String,
+}
+
+/// Configuration of [`Panic`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanicConfig {
+    /// The panic message.
+    pub message: String,
+}
+
+impl NodeKind for Panic {
+    type Config = PanicConfig;
+    fn from_config(config: PanicConfig) -> Result<Self, BoxError> {
+        Ok(Panic {
+            message: config.message,
+        })
+    }
+}
+
+#[async_trait]
+impl Node for Panic {
+    async fn execute(&self, _context: &NodeContext) -> Result<NodeResult, BoxError> {
+        std::panic::panic_any(self.message.clone())
+    }
+}
+
+/// Counts the global `count` up by one and routes `again` until it reaches `until`, then
+/// `done`.
+#[node("conformance-counter")]
+#[derive(Debug, Clone, Copy)]
+pub struct Counter {
+    until: i64,
+}
+
+/// Configuration of [`Counter`].
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CounterConfig {
+    /// The count at which the loop ends.
+    pub until: i64,
+}
+
+impl NodeKind for Counter {
+    type Config = CounterConfig;
+    fn from_config(config: CounterConfig) -> Result<Self, BoxError> {
+        Ok(Counter {
+            until: config.until,
+        })
+    }
+}
+
+#[async_trait]
+impl Node for Counter {
+    async fn execute(&self, context: &NodeContext) -> Result<NodeResult, BoxError> {
+        let count = context
+            .input
+            .globals
+            .get("count")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            + 1;
+        let route = if count >= self.until { "done" } else { "again" };
+        Ok(NodeResult::ok(json!({ "count": count }))
+            .with_global("count", json!(count))
+            .with_route(route))
+    }
+}

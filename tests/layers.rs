@@ -1,0 +1,237 @@
+//! Layers over any backend, observed: metrics counts, chains stopping at a failure, pools
+//! spreading nodes, results reused from the cache.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nadoo_flow::{
+    Backend, BackendMetrics, BackendPool, BackendRegistry, BoxError, ChainedBackend,
+    MeteredBackend, Node, NodeContext, NodeKind, NodeResult, NodeSpec, Workflow, WorkflowContext,
+    WorkflowStatus, async_trait, node,
+};
+use nadoo_flow_conformance::{RecordingBackend, RecordingConfig};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use support::{Emit, Returns};
+
+/// How many times the `counted` kind ran, in this test binary.
+static COUNTED_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// Doubles the global `n`, counting its runs; cacheable: equal input, equal output.
+#[node("counted")]
+#[derive(Debug)]
+struct Counted;
+
+/// No configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoConfig {}
+
+impl NodeKind for Counted {
+    type Config = NoConfig;
+    fn from_config(_: NoConfig) -> Result<Self, BoxError> {
+        Ok(Counted)
+    }
+}
+
+#[async_trait]
+impl Node for Counted {
+    async fn execute(&self, ctx: &NodeContext) -> Result<NodeResult, BoxError> {
+        COUNTED_RUNS.fetch_add(1, Ordering::SeqCst);
+        let n = ctx.input.lookup("n").and_then(Value::as_i64).unwrap_or(0);
+        Ok(NodeResult::ok(json!({ "n": n * 2 })))
+    }
+
+    fn cacheable(&self) -> bool {
+        true
+    }
+}
+
+fn recorder() -> RecordingBackend {
+    RecordingBackend::new("recorder", RecordingConfig::default())
+}
+
+#[tokio::test]
+async fn metrics_count_successes_failures_and_durations() {
+    let metrics = BackendMetrics::new();
+    let backend = MeteredBackend::new(
+        BackendRegistry::create("native", ()).expect("linked"),
+        metrics.clone(),
+    );
+    let workflow = Workflow::builder("metered")
+        .node(NodeSpec::start("start").next("a").next("b").next("c"))
+        .node(NodeSpec::new("a", Emit(json!({}))))
+        .node(NodeSpec::new("b", Emit(json!({}))).next("bad"))
+        .node(NodeSpec::new("c", Emit(json!({}))))
+        .node(NodeSpec::new("bad", Returns(NodeResult::failed("no"))))
+        .build()
+        .expect("valid");
+    let done = backend
+        .execute_workflow(&workflow, WorkflowContext::new())
+        .await
+        .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Failed);
+
+    let stats = metrics.get_stats("native").expect("recorded");
+    assert_eq!((stats.total, stats.successful, stats.failed), (5, 4, 1));
+    assert!(
+        (stats.success_rate - 0.8).abs() < 1e-9,
+        "{}",
+        stats.success_rate
+    );
+    assert!(stats.p50 <= stats.p99);
+    assert!(metrics.snapshot().contains_key("native"));
+}
+
+#[tokio::test]
+async fn a_chain_passes_output_on_and_stops_at_the_first_failure() {
+    let first = recorder();
+    let second = recorder();
+    let chained = ChainedBackend::new(vec![Box::new(first.clone()), Box::new(second.clone())]);
+    let node = NodeSpec::new("n", Emit(json!({ "x": 1 })));
+    let ctx = WorkflowContext::new();
+    let result = chained
+        .execute_node(&node, &NodeContext::new("n", Default::default()), &ctx)
+        .await
+        .expect("runs");
+    assert_eq!(result.output, json!({ "x": 1 }));
+    assert_eq!(
+        second.executed()[0].input["previous_output"],
+        json!({ "x": 1 })
+    );
+
+    let third = recorder();
+    let stops = ChainedBackend::new(vec![
+        Box::new(first.clone()),
+        Box::new(FailingBackend),
+        Box::new(third.clone()),
+    ]);
+    let result = stops
+        .execute_node(&node, &NodeContext::new("n", Default::default()), &ctx)
+        .await
+        .expect("runs");
+    assert!(!result.success);
+    assert_eq!(result.error.as_deref(), Some("member refused"));
+    assert!(
+        third.executed().is_empty(),
+        "the member after the failure never ran"
+    );
+}
+
+/// A backend whose every node fails.
+#[derive(Debug)]
+struct FailingBackend;
+
+#[async_trait]
+impl Backend for FailingBackend {
+    fn name(&self) -> &str {
+        "failing"
+    }
+    fn capabilities(&self) -> nadoo_flow::Capabilities {
+        nadoo_flow::Capabilities::NONE
+    }
+    async fn execute_node(
+        &self,
+        _: &NodeSpec,
+        _: &NodeContext,
+        _: &WorkflowContext,
+    ) -> nadoo_flow::Result<NodeResult> {
+        Ok(NodeResult::failed("member refused"))
+    }
+}
+
+#[tokio::test]
+async fn a_pool_spreads_nodes_across_members() {
+    let members: Vec<RecordingBackend> = (0..3).map(|_| recorder()).collect();
+    let pool = BackendPool::from_backends(
+        members
+            .iter()
+            .map(|m| Box::new(m.clone()) as Box<dyn Backend>)
+            .collect(),
+    )
+    .expect("not empty");
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("spread");
+    for i in 0..5 {
+        start = start.next(format!("n{i}"));
+        builder = builder.node(NodeSpec::new(format!("n{i}"), Emit(json!(i))));
+    }
+    let workflow = builder.node(start).build().expect("valid");
+    let done = pool
+        .execute_workflow(&workflow, WorkflowContext::new())
+        .await
+        .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Success);
+    let counts: Vec<usize> = members.iter().map(|m| m.executed().len()).collect();
+    assert_eq!(
+        counts,
+        [2, 2, 2],
+        "six executions, round-robin over three members"
+    );
+
+    assert!(BackendPool::from_backends(Vec::new()).is_err());
+}
+
+#[tokio::test]
+async fn execute_parallel_returns_results_in_order() {
+    let pool = BackendPool::from_backends(vec![Box::new(recorder()), Box::new(recorder())])
+        .expect("not empty");
+    let nodes: Vec<NodeSpec> = (0..4)
+        .map(|i| NodeSpec::new(format!("n{i}"), Emit(json!(i))))
+        .collect();
+    let contexts: Vec<NodeContext> = (0..4)
+        .map(|i| NodeContext::new(format!("n{i}"), Default::default()))
+        .collect();
+    let pairs: Vec<(&NodeSpec, &NodeContext)> = nodes.iter().zip(&contexts).collect();
+    let results = pool.execute_parallel(&pairs, &WorkflowContext::new()).await;
+    let outputs: Vec<Value> = results
+        .into_iter()
+        .map(|r| r.expect("runs").output)
+        .collect();
+    assert_eq!(outputs, [json!(0), json!(1), json!(2), json!(3)]);
+}
+
+#[tokio::test]
+async fn enable_caching_reuses_results_of_cacheable_kinds_for_equal_inputs() {
+    let workflow = Workflow::builder("cached")
+        .node(NodeSpec::start("start").next("double"))
+        .node(NodeSpec::from_kind("double", "counted", json!({})).expect("registered"))
+        .build()
+        .expect("valid");
+    let backend =
+        BackendRegistry::create("native", json!({ "enable_caching": true })).expect("linked");
+    let before = COUNTED_RUNS.load(Ordering::SeqCst);
+    for n in [3, 3, 4] {
+        let done = backend
+            .execute_workflow(
+                &workflow,
+                WorkflowContext::new().with_input(json!({ "n": n })),
+            )
+            .await
+            .expect("runs");
+        assert_eq!(done.output("double"), Some(&json!({ "n": n * 2 })));
+    }
+    assert_eq!(
+        COUNTED_RUNS.load(Ordering::SeqCst) - before,
+        2,
+        "3 once, 4 once"
+    );
+
+    let uncached = BackendRegistry::create("native", ()).expect("linked");
+    let before = COUNTED_RUNS.load(Ordering::SeqCst);
+    for _ in 0..2 {
+        uncached
+            .execute_workflow(
+                &workflow,
+                WorkflowContext::new().with_input(json!({ "n": 3 })),
+            )
+            .await
+            .expect("runs");
+    }
+    assert_eq!(
+        COUNTED_RUNS.load(Ordering::SeqCst) - before,
+        2,
+        "without caching every run runs"
+    );
+}
