@@ -263,7 +263,10 @@ async fn join_waits_for_every_predecessor_and_runs_once() {
             .count(),
         1
     );
-    assert_eq!(done.execution_path.last().map(String::as_str), Some("join"));
+    assert_eq!(
+        done.execution_path.last().map(|id| id.as_str()),
+        Some("join")
+    );
     let input = &done.node_contexts["join"].input;
     assert_eq!(input.outputs["fast"], json!({"v": "fast"}));
     assert_eq!(input.outputs["slow"], json!({"v": "slow"}));
@@ -398,7 +401,7 @@ async fn a_loop_exit_never_taken_is_skipped_when_the_loop_ends() {
         ["side"]
     );
     assert_eq!(
-        done.execution_path.last().map(String::as_str),
+        done.execution_path.last().map(|id| id.as_str()),
         Some("report")
     );
 }

@@ -1,8 +1,6 @@
 //! Node kinds the suite's workflows use besides the built-in ones. They are registered, so
 //! remote workers that link this crate can run them.
 
-use std::collections::BTreeMap;
-
 use nadoo_flow_core::{BoxError, Node, NodeContext, NodeKind, NodeResult, async_trait, node};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -30,12 +28,9 @@ impl Node for Echo {
     async fn execute(&self, context: &NodeContext) -> Result<NodeResult, BoxError> {
         let mut output = context.input.to_value();
         if let Value::Object(map) = &mut output {
-            let predecessors: BTreeMap<&String, ()> =
-                context.input.outputs.keys().map(|k| (k, ())).collect();
-            map.insert(
-                "predecessors".to_owned(),
-                json!(predecessors.keys().collect::<Vec<_>>()),
-            );
+            let predecessors: Vec<&str> =
+                context.input.outputs.keys().map(|k| k.as_str()).collect();
+            map.insert("predecessors".to_owned(), json!(predecessors));
         }
         Ok(NodeResult::ok(output))
     }

@@ -1,12 +1,16 @@
 //! The state of a run: per-node contexts and the workflow context that holds them.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use smallvec::SmallVec;
+
+use crate::node_id::NodeId;
 use crate::scheduler::Checkpoint;
 
 /// The life cycle of one node execution.
@@ -58,6 +62,120 @@ impl WorkflowStatus {
     }
 }
 
+/// The outputs of a node's direct predecessors, by node id, in id order.
+///
+/// A map in behaviour (`get`, `["id"]`, `keys`, `len`), stored inline for the common case of
+/// one predecessor, so that a linear chain of nodes allocates nothing for it.
+#[derive(Clone, Default, PartialEq)]
+pub struct Outputs(SmallVec<[(NodeId, Value); 1]>);
+
+impl Outputs {
+    /// No outputs.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many predecessors' outputs there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn search(&self, id: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(id))
+    }
+
+    /// The output of predecessor `id`.
+    pub fn get(&self, id: &str) -> Option<&Value> {
+        self.search(id).ok().map(|i| &self.0[i].1)
+    }
+
+    /// Whether predecessor `id` has an output here.
+    pub fn contains_key(&self, id: &str) -> bool {
+        self.search(id).is_ok()
+    }
+
+    /// Sets predecessor `id`'s output; returns the one it replaces.
+    pub fn insert(&mut self, id: impl Into<NodeId>, output: Value) -> Option<Value> {
+        let id = id.into();
+        match self.search(&id) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, output)),
+            Err(i) => {
+                self.0.insert(i, (id, output));
+                None
+            }
+        }
+    }
+
+    /// The predecessor ids, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &NodeId> {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    /// The outputs, in predecessor id order.
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// `(id, output)` pairs, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&NodeId, &Value)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl std::ops::Index<&str> for Outputs {
+    type Output = Value;
+
+    /// The output of predecessor `id`; panics when there is none, like a map's index.
+    fn index(&self, id: &str) -> &Value {
+        match self.get(id) {
+            Some(value) => value,
+            None => panic!("no output of predecessor `{id}`"),
+        }
+    }
+}
+
+impl FromIterator<(NodeId, Value)> for Outputs {
+    fn from_iter<I: IntoIterator<Item = (NodeId, Value)>>(iter: I) -> Self {
+        let mut outputs = Outputs::new();
+        for (id, value) in iter {
+            outputs.insert(id, value);
+        }
+        outputs
+    }
+}
+
+impl IntoIterator for Outputs {
+    type Item = (NodeId, Value);
+    type IntoIter = smallvec::IntoIter<[(NodeId, Value); 1]>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Outputs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Outputs {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<NodeId, Value>::deserialize(deserializer)?;
+        Ok(map.into_iter().collect())
+    }
+}
+
 /// What a node sees: the workflow's globals, and the outputs of the nodes that led to it.
 ///
 /// Globals are shared between all nodes of a run, never copied per node.
@@ -66,7 +184,7 @@ pub struct NodeInput {
     /// The workflow's global variables at the time the node started.
     pub globals: Arc<Map<String, Value>>,
     /// The output of each direct predecessor that ran, by node id.
-    pub outputs: BTreeMap<String, Value>,
+    pub outputs: Outputs,
 }
 
 impl NodeInput {
@@ -74,7 +192,7 @@ impl NodeInput {
     pub fn new(globals: Arc<Map<String, Value>>) -> Self {
         NodeInput {
             globals,
-            outputs: BTreeMap::new(),
+            outputs: Outputs::new(),
         }
     }
 
@@ -116,8 +234,8 @@ impl NodeInput {
     /// predecessor's output under its id, and `previous_output` when exactly one predecessor ran.
     pub fn to_value(&self) -> Value {
         let mut map = (*self.globals).clone();
-        for (id, output) in &self.outputs {
-            map.insert(id.clone(), output.clone());
+        for (id, output) in self.outputs.iter() {
+            map.insert(id.to_string(), output.clone());
         }
         if let Some(previous) = self.previous_output() {
             map.insert("previous_output".to_owned(), previous.clone());
@@ -130,7 +248,7 @@ impl NodeInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeContext {
     /// The node's id in its workflow.
-    pub node_id: String,
+    pub node_id: NodeId,
     /// Where the execution is in its life cycle.
     pub status: NodeStatus,
     /// What the node was given.
@@ -155,7 +273,7 @@ pub struct NodeContext {
 
 impl NodeContext {
     /// A pending first attempt of `node_id` with `input`.
-    pub fn new(node_id: impl Into<String>, input: NodeInput) -> Self {
+    pub fn new(node_id: impl Into<NodeId>, input: NodeInput) -> Self {
         NodeContext {
             node_id: node_id.into(),
             status: NodeStatus::Pending,
@@ -191,9 +309,9 @@ pub struct WorkflowContext {
     /// Global variables, shared by every node of the run.
     pub globals: Arc<Map<String, Value>>,
     /// The latest execution of each node that ran, by node id.
-    pub node_contexts: HashMap<String, NodeContext>,
+    pub node_contexts: HashMap<NodeId, NodeContext>,
     /// The node ids in the order their executions finished; a node run twice appears twice.
-    pub execution_path: Vec<String>,
+    pub execution_path: Vec<NodeId>,
     /// Where the run is in its life cycle.
     pub status: WorkflowStatus,
     /// Why the run failed, once it failed.
@@ -266,7 +384,7 @@ mod tests {
         let mut input = NodeInput::new(Arc::new(globals));
         input
             .outputs
-            .insert("draft".into(), json!({"text": "hi", "tags": ["a", "b"]}));
+            .insert("draft", json!({"text": "hi", "tags": ["a", "b"]}));
         input
     }
 
@@ -285,7 +403,7 @@ mod tests {
     fn previous_output_needs_exactly_one_predecessor() {
         let mut input = input();
         assert!(input.previous_output().is_some());
-        input.outputs.insert("other".into(), json!({}));
+        input.outputs.insert("other", json!({}));
         assert!(input.previous_output().is_none());
         assert!(input.to_value().get("previous_output").is_none());
     }

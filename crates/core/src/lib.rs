@@ -109,6 +109,7 @@ mod context;
 mod error;
 pub mod layers;
 mod node;
+mod node_id;
 mod node_registry;
 mod plan;
 mod registry;
@@ -132,12 +133,15 @@ pub use crate::config::{
     ConfigFile, EngineOptions, EnvConfig, Explicit, NADOO_BACKEND, NADOO_CONFIG, NADOO_DEBUG,
     NADOO_MAX_WORKERS, RegistrySection, SettingSource, Settings,
 };
-pub use crate::context::{NodeContext, NodeInput, NodeStatus, WorkflowContext, WorkflowStatus};
+pub use crate::context::{
+    NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
+};
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::layers::{
     BackendMetrics, BackendPool, CachingBackend, ChainedBackend, MeteredBackend, MetricsSnapshot,
 };
 pub use crate::node::Node;
+pub use crate::node_id::NodeId;
 pub use crate::node_registry::{NodeKind, NodeKindRegistration, NodeRegistry};
 pub use crate::registry::{
     BackendRegistration, BackendRegistry, DefaultConfig, RegistrationSite, Requirements,

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use crate::builtin::{EndNode, StartNode};
 use crate::error::{Error, Result};
 use crate::node::Node;
+use crate::node_id::NodeId;
 use crate::node_registry::NodeRegistry;
 use crate::plan::Plan;
 use crate::validate::{self, Problem};
@@ -45,7 +46,7 @@ pub enum NodeRole {
 /// ```
 #[derive(Debug, Clone)]
 pub struct NodeSpec {
-    id: String,
+    id: NodeId,
     kind: String,
     role: NodeRole,
     config: Value,
@@ -58,12 +59,12 @@ pub struct NodeSpec {
 
 impl NodeSpec {
     /// A task node `id` running `node`; its kind is `node.kind()`.
-    pub fn new(id: impl Into<String>, node: impl Node) -> Self {
+    pub fn new(id: impl Into<NodeId>, node: impl Node) -> Self {
         Self::from_arc(id, Arc::new(node))
     }
 
     /// A task node `id` running a shared node implementation.
-    pub fn from_arc(id: impl Into<String>, node: Arc<dyn Node>) -> Self {
+    pub fn from_arc(id: impl Into<NodeId>, node: Arc<dyn Node>) -> Self {
         let kind = node.kind().to_owned();
         NodeSpec {
             id: id.into(),
@@ -94,7 +95,7 @@ impl NodeSpec {
     /// # Errors
     ///
     /// [`Error::UnknownNodeKind`], or [`Error::InvalidNodeConfig`] naming the key.
-    pub fn from_kind(id: impl Into<String>, kind: &str, config: Value) -> Result<Self> {
+    pub fn from_kind(id: impl Into<NodeId>, kind: &str, config: Value) -> Result<Self> {
         let registration = NodeRegistry::info(kind)?;
         let node = registration.create(&config)?;
         let role = match registration.name() {
@@ -116,7 +117,7 @@ impl NodeSpec {
     }
 
     /// The start node `id`.
-    pub fn start(id: impl Into<String>) -> Self {
+    pub fn start(id: impl Into<NodeId>) -> Self {
         NodeSpec {
             role: NodeRole::Start,
             ..Self::new(id, StartNode)
@@ -124,7 +125,7 @@ impl NodeSpec {
     }
 
     /// An end node `id`.
-    pub fn end(id: impl Into<String>) -> Self {
+    pub fn end(id: impl Into<NodeId>) -> Self {
         NodeSpec {
             role: NodeRole::End,
             ..Self::new(id, EndNode)
@@ -170,6 +171,11 @@ impl NodeSpec {
 
     /// The node's id.
     pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The node's id, shared.
+    pub fn node_id(&self) -> &NodeId {
         &self.id
     }
 
@@ -348,7 +354,7 @@ impl WorkflowBuilder {
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| (n.id.clone(), i))
+            .map(|(i, n)| (n.id.to_string(), i))
             .collect();
         let start = self
             .nodes

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::context::{NodeStatus, WorkflowStatus};
+use crate::node_id::NodeId;
 
 /// One thing that happened in a run, sent as it happens to the sender given with
 /// [`RunOptions::events`](super::RunOptions::events).
@@ -22,14 +23,14 @@ pub enum RunEvent {
     /// An attempt of a node started.
     NodeStarted {
         /// The node.
-        node: String,
+        node: NodeId,
         /// The attempt, counting from 1.
         attempt: u32,
     },
     /// An attempt failed and the node will be tried again after `delay`.
     NodeRetried {
         /// The node.
-        node: String,
+        node: NodeId,
         /// The attempt that comes next.
         attempt: u32,
         /// Why the previous attempt failed.
@@ -40,7 +41,7 @@ pub enum RunEvent {
     /// A node finished with success, or by interrupting the run.
     NodeFinished {
         /// The node.
-        node: String,
+        node: NodeId,
         /// `success` or `interrupted`.
         status: NodeStatus,
         /// How long all attempts took.
@@ -49,14 +50,14 @@ pub enum RunEvent {
     /// A node failed for good (after its retries), or was cancelled.
     NodeFailed {
         /// The node.
-        node: String,
+        node: NodeId,
         /// Why.
         error: String,
     },
     /// A node will not run in this pass: the route leading to it was not taken.
     NodeSkipped {
         /// The node.
-        node: String,
+        node: NodeId,
     },
     /// The run ended.
     WorkflowFinished {

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::{Map, Value};
+use smallvec::{SmallVec, smallvec};
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use self::checkpoint::Checkpoint;
@@ -45,7 +46,9 @@ pub use self::options::{
 use self::attempt::{Limits, Outcome, send};
 use self::checkpoint::{JoinState, PendingNode};
 use crate::backend::Backend;
-use crate::context::{NodeContext, NodeInput, NodeStatus, WorkflowContext, WorkflowStatus};
+use crate::context::{
+    NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
+};
 use crate::error::{Error, Result};
 use crate::plan::{EdgeKind, EdgeSource, Plan};
 use crate::result::NodeResult;
@@ -85,7 +88,7 @@ pub async fn run<B: Backend + ?Sized>(
         ..WorkflowContext::default()
     };
     let header = &header;
-    let cancel = options.cancel.clone().unwrap_or_default();
+    let cancel = options.cancel.clone();
     let max_workers = limits.max_workers.get();
 
     let mut in_flight = FuturesUnordered::new();
@@ -109,30 +112,49 @@ pub async fn run<B: Backend + ?Sized>(
             let epoch = activation.epoch;
             let concurrent = !in_flight.is_empty() || !state.ready.is_empty();
             let node_ctx = state.node_context(activation, concurrent);
-            state.running.insert(index);
+            state.running[index] = true;
             let node_limits = Limits {
                 timeout: spec.timeout_limit().or(limits.timeout),
                 max_retries: spec.retry_limit().unwrap_or(limits.max_retries),
                 retry_backoff: limits.retry_backoff,
             };
-            in_flight.push(async move {
-                let done =
-                    attempt::execute(backend, spec, header, node_ctx, node_limits, events).await;
-                (index, epoch, done)
-            });
+            let execution = attempt::execute(backend, spec, header, node_ctx, node_limits, events);
+            if !concurrent {
+                // The only node that can run now: a linear segment runs inline, without the
+                // bookkeeping of concurrent execution.
+                let done = match &cancel {
+                    None => execution.await,
+                    Some(token) => tokio::select! {
+                        biased;
+                        () = token.cancelled() => break 'run Some("run cancelled".to_owned()),
+                        done = execution => done,
+                    },
+                };
+                let (node_ctx, outcome, duration) = done;
+                if let Err(reason) = state.finish(index, epoch, node_ctx, outcome, duration) {
+                    break 'run Some(reason);
+                }
+                continue;
+            }
+            in_flight.push(async move { (index, epoch, execution.await) });
         }
         if in_flight.is_empty() {
-            if !state.stopping && state.flush_deferred() {
+            if !state.stopping && (!state.ready.is_empty() || state.flush_deferred()) {
                 continue;
             }
             break None;
         }
-        let finished = tokio::select! {
-            biased;
-            () = cancel.cancelled() => break Some("run cancelled".to_owned()),
-            Some(finished) = in_flight.next() => finished,
+        let next = match &cancel {
+            None => in_flight.next().await,
+            Some(token) => tokio::select! {
+                biased;
+                () = token.cancelled() => break Some("run cancelled".to_owned()),
+                next = in_flight.next() => next,
+            },
         };
-        let (index, epoch, (node_ctx, outcome, duration)) = finished;
+        let Some((index, epoch, (node_ctx, outcome, duration))) = next else {
+            continue;
+        };
         if let Err(reason) = state.finish(index, epoch, node_ctx, outcome, duration) {
             break Some(reason);
         }
@@ -158,11 +180,14 @@ pub async fn run<B: Backend + ?Sized>(
     Ok(state.ctx)
 }
 
+/// The outputs that activate a node, by predecessor position; inline for one predecessor.
+type Inputs = SmallVec<[(usize, Value); 1]>;
+
 /// A node about to run, with the outputs that activated it.
 #[derive(Debug)]
 struct Activation {
     node: usize,
-    inputs: Vec<(usize, Value)>,
+    inputs: Inputs,
     epoch: u32,
     resume: Option<Value>,
 }
@@ -171,7 +196,7 @@ struct Activation {
 #[derive(Debug, Default)]
 struct Join {
     resolved: u32,
-    inputs: Vec<(usize, Value)>,
+    inputs: Inputs,
     epoch: u32,
 }
 
@@ -205,8 +230,9 @@ struct State<'w> {
     deferred: BTreeSet<(usize, usize)>,
     stamps: HashMap<String, (u32, u32)>,
     steps: usize,
-    running: BTreeSet<usize>,
-    interrupted: Vec<(usize, BTreeMap<String, Value>, u32)>,
+    /// Which nodes are running now.
+    running: Vec<bool>,
+    interrupted: Vec<(usize, Outputs, u32)>,
     stopping: bool,
     events: Option<UnboundedSender<RunEvent>>,
     /// Log every node execution at `info` level.
@@ -226,6 +252,8 @@ impl<'w> State<'w> {
             }
         }
         let n = workflow.nodes().len();
+        ctx.node_contexts.reserve(n);
+        ctx.execution_path.reserve(n);
         State {
             workflow,
             plan: workflow.plan(),
@@ -236,7 +264,7 @@ impl<'w> State<'w> {
             deferred: BTreeSet::new(),
             stamps: HashMap::new(),
             steps: 0,
-            running: BTreeSet::new(),
+            running: vec![false; n],
             interrupted: Vec::new(),
             stopping: false,
             events,
@@ -249,7 +277,7 @@ impl<'w> State<'w> {
         self.fired[start] = true;
         self.ready.push_back(Activation {
             node: start,
-            inputs: Vec::new(),
+            inputs: Inputs::new(),
             epoch: 0,
             resume: None,
         });
@@ -271,9 +299,12 @@ impl<'w> State<'w> {
     fn node_context(&self, activation: Activation, concurrent: bool) -> NodeContext {
         let mut input = NodeInput::new(Arc::clone(&self.ctx.globals));
         for (from, output) in activation.inputs {
-            input.outputs.insert(self.id(from).to_owned(), output);
+            input
+                .outputs
+                .insert(self.workflow.nodes()[from].node_id(), output);
         }
-        let mut node_ctx = NodeContext::new(self.id(activation.node), input);
+        let mut node_ctx =
+            NodeContext::new(self.workflow.nodes()[activation.node].node_id(), input);
         node_ctx.status = NodeStatus::Running;
         node_ctx.resume = activation.resume;
         node_ctx.set_concurrent(concurrent);
@@ -293,7 +324,7 @@ impl<'w> State<'w> {
         outcome: Outcome,
         duration: std::time::Duration,
     ) -> Result<(), String> {
-        self.running.remove(&index);
+        self.running[index] = false;
         node_ctx.duration = Some(duration);
         let result = match outcome {
             Outcome::Failed(reason) | Outcome::Panicked(reason) => {
@@ -353,7 +384,7 @@ impl<'w> State<'w> {
         if let Selection::Direct(target) = selection {
             self.ready.push_back(Activation {
                 node: target,
-                inputs: vec![(index, output)],
+                inputs: smallvec![(index, output)],
                 epoch: epoch + 1,
                 resume: None,
             });
@@ -471,7 +502,7 @@ impl<'w> State<'w> {
         match e.kind {
             EdgeKind::Back => self.ready.push_back(Activation {
                 node: e.to,
-                inputs: vec![(from, output)],
+                inputs: smallvec![(from, output)],
                 epoch: epoch + 1,
                 resume: None,
             }),
@@ -544,15 +575,17 @@ impl<'w> State<'w> {
         if spec.role() == NodeRole::End || self.ctx.node_contexts.contains_key(spec.id()) {
             return;
         }
-        let mut node_ctx =
-            NodeContext::new(spec.id(), NodeInput::new(Arc::clone(&self.ctx.globals)));
+        let mut node_ctx = NodeContext::new(
+            spec.node_id(),
+            NodeInput::new(Arc::clone(&self.ctx.globals)),
+        );
         node_ctx.status = NodeStatus::Skipped;
         self.emit(|| RunEvent::NodeSkipped {
-            node: spec.id().to_owned(),
+            node: spec.node_id().clone(),
         });
         self.ctx
             .node_contexts
-            .insert(spec.id().to_owned(), node_ctx);
+            .insert(spec.node_id().clone(), node_ctx);
     }
 
     /// Skips the loop exits held back so far; returns whether there were any.
@@ -575,22 +608,25 @@ impl<'w> State<'w> {
     /// Records the nodes that were running when the run failed or was cancelled.
     fn cancel_running(&mut self, reason: &str) {
         let error = format!("cancelled: {reason}");
-        for index in std::mem::take(&mut self.running) {
-            let id = self.id(index);
+        let running: Vec<usize> = (0..self.running.len())
+            .filter(|&i| std::mem::take(&mut self.running[i]))
+            .collect();
+        for index in running {
+            let id = self.workflow.nodes()[index].node_id();
             let mut node_ctx = NodeContext::new(id, NodeInput::new(Arc::clone(&self.ctx.globals)));
             node_ctx.status = NodeStatus::Failed;
             node_ctx.error = Some(error.clone());
             self.emit(|| RunEvent::NodeFailed {
-                node: id.to_owned(),
+                node: id.clone(),
                 error: error.clone(),
             });
-            self.ctx.node_contexts.insert(id.to_owned(), node_ctx);
+            self.ctx.node_contexts.insert(id.clone(), node_ctx);
         }
     }
 
     /// The state of an interrupted run.
     fn checkpoint(&mut self) -> Checkpoint {
-        let named = |state: &Self, inputs: Vec<(usize, Value)>| -> BTreeMap<String, Value> {
+        let named = |state: &Self, inputs: Inputs| -> BTreeMap<String, Value> {
             inputs
                 .into_iter()
                 .map(|(from, output)| (state.id(from).to_owned(), output))
@@ -600,7 +636,10 @@ impl<'w> State<'w> {
             .into_iter()
             .map(|(node, inputs, epoch)| PendingNode {
                 node: self.id(node).to_owned(),
-                inputs,
+                inputs: inputs
+                    .into_iter()
+                    .map(|(id, output)| (id.to_string(), output))
+                    .collect(),
                 epoch,
             })
             .collect();
@@ -661,13 +700,12 @@ impl<'w> State<'w> {
                 ),
             });
         }
-        let indexed =
-            |state: &Self, inputs: BTreeMap<String, Value>| -> Result<Vec<(usize, Value)>> {
-                inputs
-                    .into_iter()
-                    .map(|(id, output)| Ok((state.index(&id)?, output)))
-                    .collect()
-            };
+        let indexed = |state: &Self, inputs: BTreeMap<String, Value>| -> Result<Inputs> {
+            inputs
+                .into_iter()
+                .map(|(id, output)| Ok((state.index(&id)?, output)))
+                .collect()
+        };
         for pending in checkpoint.interrupted {
             let activation = Activation {
                 node: self.index(&pending.node)?,
