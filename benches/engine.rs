@@ -136,5 +136,73 @@ fn bench_fan_out(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_chain, bench_fan_out);
+/// Burns about `ms` milliseconds of CPU (calibrated once), holding its thread.
+#[derive(Debug, Clone, Copy)]
+struct Burn {
+    iterations: u64,
+}
+
+impl Burn {
+    /// A burn of about `ms` milliseconds on this machine.
+    fn calibrated(ms: u64) -> Self {
+        let probe = 2_000_000;
+        let started = std::time::Instant::now();
+        spin(probe);
+        let per_ms = probe as f64 / started.elapsed().as_secs_f64() / 1000.0;
+        Burn {
+            iterations: (per_ms * ms as f64) as u64,
+        }
+    }
+}
+
+fn spin(iterations: u64) -> u64 {
+    let mut x = 0x9E37_79B9_7F4A_7C15_u64;
+    for i in 0..iterations {
+        x = black_box(x.rotate_left(5) ^ i).wrapping_mul(0x2545_F491_4F6C_DD1D);
+    }
+    x
+}
+
+#[async_trait]
+impl Node for Burn {
+    async fn execute(&self, _: &NodeContext) -> Result<NodeResult, BoxError> {
+        Ok(NodeResult::ok(Value::from(spin(self.iterations))))
+    }
+}
+
+fn bench_cpu(c: &mut Criterion) {
+    let rt = runtime();
+    let backend = BackendRegistry::create("native", ()).expect("native is linked");
+    let burn = Burn::calibrated(20);
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("cpu");
+    for i in 0..8 {
+        start = start.next(format!("burn{i}"));
+        builder = builder.node(NodeSpec::new(format!("burn{i}"), burn));
+    }
+    let workflow = builder.node(start).build().expect("valid");
+
+    let mut group = c.benchmark_group("cpu-8x20ms");
+    group.sample_size(10);
+    group.bench_function("native", |b| {
+        b.to_async(&rt).iter(|| run(backend.as_ref(), &workflow));
+    });
+    group.bench_function("tokio-spawn-blocking", |b| {
+        b.to_async(&rt).iter(|| async {
+            let tasks: Vec<_> = (0..8)
+                .map(|_| tokio::task::spawn_blocking(move || spin(burn.iterations)))
+                .collect();
+            for task in tasks {
+                black_box(task.await.expect("joins"));
+            }
+        });
+    });
+    group.bench_function("ideal-sequential-one-burn", |b| {
+        // One burn on one thread: the ideal for 8 burns on 2 cores is 4 times this.
+        b.iter(|| black_box(spin(burn.iterations)));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_chain, bench_fan_out, bench_cpu);
 criterion_main!(benches);

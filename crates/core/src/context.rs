@@ -139,13 +139,20 @@ impl std::ops::Index<&str> for Outputs {
     }
 }
 
+/// Collects in one sort, so a join of many predecessors costs `n log n`; of two outputs for
+/// one id, the later wins.
 impl FromIterator<(NodeId, Value)> for Outputs {
     fn from_iter<I: IntoIterator<Item = (NodeId, Value)>>(iter: I) -> Self {
-        let mut outputs = Outputs::new();
-        for (id, value) in iter {
-            outputs.insert(id, value);
+        let mut entries: SmallVec<[(NodeId, Value); 1]> = iter.into_iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut deduped: SmallVec<[(NodeId, Value); 1]> = SmallVec::with_capacity(entries.len());
+        for entry in entries {
+            match deduped.last_mut() {
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => deduped.push(entry),
+            }
         }
-        outputs
+        Outputs(deduped)
     }
 }
 

@@ -35,3 +35,9 @@ where
     let config = deserialize_config::<C>(name, config)?;
     factory(config).into_backend(name)
 }
+
+/// Not public API. Used by the registry benchmark: gathers and checks the registrations as
+/// the first registry call does, and returns how many there are (0 on a duplicate).
+pub fn rebuild_backend_table() -> usize {
+    crate::registry::build_table_len()
+}

@@ -7,6 +7,7 @@
 use std::fmt;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -222,7 +223,11 @@ pub fn deserialize_config<C: BackendConfig>(backend: &str, value: Value) -> Resu
     if value.is_null() {
         return Ok(C::default());
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    // The common case first; the path of an offending key is worked out only on failure.
+    if let Ok(config) = C::deserialize(&value) {
+        return Ok(config);
+    }
+    serde_path_to_error::deserialize(&value).map_err(|e| {
         let path = e.path().to_string();
         let key = (path != ".").then_some(path);
         Error::invalid_config(backend, key.as_deref(), e.into_inner().to_string())
@@ -233,10 +238,12 @@ fn default_config<C: BackendConfig>() -> Value {
     serde_json::to_value(C::default()).unwrap_or(Value::Null)
 }
 
-/// The registry as gathered at first use: registrations sorted by name.
+/// The registry as gathered at first use: registrations sorted by name, and an index.
 struct Table {
     entries: Vec<&'static BackendRegistration>,
     names: Vec<&'static str>,
+    /// Lookup by name; FxHash, since names are few, short and not attacker-chosen.
+    by_name: FxHashMap<&'static str, &'static BackendRegistration>,
 }
 
 /// A name registered more than once, kept to rebuild the error on every call.
@@ -256,6 +263,11 @@ fn table() -> Result<&'static Table> {
     }
 }
 
+/// How many registrations a fresh build of the table finds (for the registry benchmark).
+pub(crate) fn build_table_len() -> usize {
+    build_table().map_or(0, |table| table.entries.len())
+}
+
 fn build_table() -> Result<Table, Duplicate> {
     let mut entries: Vec<&'static BackendRegistration> =
         inventory::iter::<BackendRegistration>.into_iter().collect();
@@ -270,15 +282,17 @@ fn build_table() -> Result<Table, Duplicate> {
         return Err(Duplicate { name, sites });
     }
     let names = entries.iter().map(|r| r.name).collect();
-    Ok(Table { entries, names })
+    let by_name = entries.iter().map(|r| (r.name, *r)).collect();
+    Ok(Table {
+        entries,
+        names,
+        by_name,
+    })
 }
 
 impl Table {
     fn get(&self, name: &str) -> Option<&'static BackendRegistration> {
-        self.entries
-            .binary_search_by(|r| r.name.cmp(name))
-            .ok()
-            .map(|i| self.entries[i])
+        self.by_name.get(name).copied()
     }
 
     fn lookup(&self, name: &str) -> Result<&'static BackendRegistration> {

@@ -143,6 +143,9 @@ impl EngineOptions {
         let Value::Object(map) = config else {
             return Ok(EngineOptions::default());
         };
+        if map.is_empty() {
+            return Ok(EngineOptions::default());
+        }
         let mut engine = Map::new();
         for key in Self::KEYS {
             if let Some(value) = map.remove(key) {

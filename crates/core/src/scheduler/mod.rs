@@ -298,11 +298,11 @@ impl<'w> State<'w> {
 
     fn node_context(&self, activation: Activation, concurrent: bool) -> NodeContext {
         let mut input = NodeInput::new(Arc::clone(&self.ctx.globals));
-        for (from, output) in activation.inputs {
-            input
-                .outputs
-                .insert(self.workflow.nodes()[from].node_id(), output);
-        }
+        input.outputs = activation
+            .inputs
+            .into_iter()
+            .map(|(from, output)| (self.workflow.nodes()[from].node_id().clone(), output))
+            .collect();
         let mut node_ctx =
             NodeContext::new(self.workflow.nodes()[activation.node].node_id(), input);
         node_ctx.status = NodeStatus::Running;

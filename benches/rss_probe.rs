@@ -1,0 +1,147 @@
+//! Peak memory (VmHWM) of a 10 000-node run, each in its own process, beside hand-written
+//! tokio doing the same. Run: `cargo bench --bench rss_probe`
+//!
+//! Without arguments it runs itself once per case with `NADOO_RSS_CASE` set and prints a
+//! table; with the variable set it runs that one case and prints its peak RSS in KiB.
+
+use std::process::Command;
+
+use nadoo_flow::{
+    BackendRegistry, BoxError, Node, NodeContext, NodeResult, NodeSpec, Workflow, WorkflowContext,
+    WorkflowStatus, async_trait,
+};
+use serde_json::Value;
+
+const N: usize = 10_000;
+const CASES: [&str; 4] = [
+    "tokio-chain",
+    "native-chain",
+    "tokio-fan-out",
+    "native-fan-out",
+];
+
+#[derive(Debug, Clone, Copy)]
+struct NoOp;
+
+#[async_trait]
+impl Node for NoOp {
+    async fn execute(&self, _: &NodeContext) -> Result<NodeResult, BoxError> {
+        Ok(NodeResult::ok(Value::Null))
+    }
+}
+
+/// The process's peak resident set, in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn run_case(case: &str) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    match case {
+        "tokio-chain" => rt.block_on(async {
+            let nodes: Vec<Box<dyn Node>> =
+                (0..N).map(|_| Box::new(NoOp) as Box<dyn Node>).collect();
+            let ctx = NodeContext::new("n", Default::default());
+            let mut outputs = Vec::with_capacity(N);
+            for node in &nodes {
+                outputs.push(node.execute(&ctx).await.expect("ok"));
+            }
+            std::hint::black_box(outputs);
+        }),
+        "tokio-fan-out" => rt.block_on(async {
+            let tasks: Vec<_> = (0..N)
+                .map(|_| {
+                    tokio::spawn(async {
+                        NoOp.execute(&NodeContext::new("n", Default::default()))
+                            .await
+                    })
+                })
+                .collect();
+            let mut outputs = Vec::with_capacity(N);
+            for task in tasks {
+                outputs.push(task.await.expect("joins").expect("ok"));
+            }
+            std::hint::black_box(outputs);
+        }),
+        "native-chain" | "native-fan-out" => {
+            let workflow = if case == "native-chain" {
+                let mut b = Workflow::builder("chain").node(NodeSpec::start("start").next("n0"));
+                for i in 0..N {
+                    b = b.node(NodeSpec::new(format!("n{i}"), NoOp).next(format!("n{}", i + 1)));
+                }
+                b.node(NodeSpec::end(format!("n{N}"))).max_steps(N + 1)
+            } else {
+                let mut start = NodeSpec::start("start");
+                let mut b = Workflow::builder("fan-out");
+                for i in 0..N {
+                    start = start.next(format!("n{i}"));
+                    b = b.node(NodeSpec::new(format!("n{i}"), NoOp).next("join"));
+                }
+                b.node(start)
+                    .node(NodeSpec::new("join", NoOp))
+                    .max_steps(N + 2)
+            }
+            .build()
+            .expect("valid");
+            let backend = BackendRegistry::create("native", ()).expect("native is linked");
+            let done = rt
+                .block_on(backend.execute_workflow(&workflow, WorkflowContext::new()))
+                .expect("runs");
+            assert_eq!(done.status, WorkflowStatus::Success);
+        }
+        other => panic!("unknown case {other}"),
+    }
+    println!("{}", peak_rss_kib());
+}
+
+fn main() {
+    if let Ok(case) = std::env::var("NADOO_RSS_CASE") {
+        run_case(&case);
+        return;
+    }
+    let exe = std::env::current_exe().expect("own path");
+    let mut peaks = Vec::new();
+    for case in CASES {
+        let out = Command::new(&exe)
+            .env("NADOO_RSS_CASE", case)
+            .output()
+            .expect("runs itself");
+        let kib: u64 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        peaks.push((case, kib));
+    }
+    let baseline = |prefix: &str| {
+        peaks
+            .iter()
+            .find(|(c, _)| *c == prefix)
+            .map_or(1, |(_, k)| *k)
+            .max(1)
+    };
+    eprintln!("peak RSS of a 10 000-node run (VmHWM, KiB), each case in its own process");
+    for (case, kib) in &peaks {
+        let base = if case.ends_with("chain") {
+            baseline("tokio-chain")
+        } else {
+            baseline("tokio-fan-out")
+        };
+        eprintln!(
+            "{case:<16} {kib:>8} KiB  {:>5.2} MiB  ratio to tokio {:.2}",
+            *kib as f64 / 1024.0,
+            *kib as f64 / base as f64
+        );
+    }
+}
