@@ -4,7 +4,10 @@
 //! Without arguments it runs itself once per case with `NADOO_RSS_CASE` set and prints a
 //! table; with the variable set it runs that one case and prints its peak RSS in KiB.
 
-#![allow(clippy::print_stdout, reason = "each case reports its figure on stdout to the parent")]
+#![allow(
+    clippy::print_stdout,
+    reason = "each case reports its figure on stdout to the parent"
+)]
 
 use std::process::Command;
 

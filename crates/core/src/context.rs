@@ -144,6 +144,9 @@ impl std::ops::Index<&str> for Outputs {
 impl FromIterator<(NodeId, Value)> for Outputs {
     fn from_iter<I: IntoIterator<Item = (NodeId, Value)>>(iter: I) -> Self {
         let mut entries: SmallVec<[(NodeId, Value); 1]> = iter.into_iter().collect();
+        if entries.len() < 2 {
+            return Outputs(entries);
+        }
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         let mut deduped: SmallVec<[(NodeId, Value); 1]> = SmallVec::with_capacity(entries.len());
         for entry in entries {
@@ -308,6 +311,10 @@ impl NodeContext {
     }
 }
 
+/// The node contexts of a run, by node id: a `HashMap` with a fast hasher (node ids are
+/// short and chosen by the workflow's author, not by an attacker).
+pub type NodeContexts = HashMap<NodeId, NodeContext, rustc_hash::FxBuildHasher>;
+
 /// The state of a whole workflow run; what `execute_workflow` returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowContext {
@@ -316,7 +323,7 @@ pub struct WorkflowContext {
     /// Global variables, shared by every node of the run.
     pub globals: Arc<Map<String, Value>>,
     /// The latest execution of each node that ran, by node id.
-    pub node_contexts: HashMap<NodeId, NodeContext>,
+    pub node_contexts: NodeContexts,
     /// The node ids in the order their executions finished; a node run twice appears twice.
     pub execution_path: Vec<NodeId>,
     /// Where the run is in its life cycle.
@@ -341,7 +348,7 @@ impl WorkflowContext {
         WorkflowContext {
             workflow_id: uuid::Uuid::new_v4().to_string(),
             globals: Arc::new(Map::new()),
-            node_contexts: HashMap::new(),
+            node_contexts: NodeContexts::default(),
             execution_path: Vec::new(),
             status: WorkflowStatus::Pending,
             error: None,

@@ -134,7 +134,7 @@ pub use crate::config::{
     NADOO_MAX_WORKERS, RegistrySection, SettingSource, Settings,
 };
 pub use crate::context::{
-    NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
+    NodeContext, NodeContexts, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
 };
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::layers::{

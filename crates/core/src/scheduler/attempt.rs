@@ -6,6 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
+use futures::future::Either;
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::Instrument;
 
@@ -51,7 +52,7 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
             attempt: node_ctx.attempt,
         });
         // One span per backend call, named after the operation; nodes and backends add child
-        // spans only.
+        // spans only. Without a subscriber that wants it, the call is not wrapped at all.
         let span = tracing::info_span!(
             target: "nadoo_flow::backend",
             "execute_node",
@@ -60,9 +61,12 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
             step = spec.id(),
             attempt = node_ctx.attempt,
         );
-        let call = AssertUnwindSafe(backend.execute_node(spec, &node_ctx, header))
-            .catch_unwind()
-            .instrument(span);
+        let call = AssertUnwindSafe(backend.execute_node(spec, &node_ctx, header)).catch_unwind();
+        let call = if span.is_disabled() {
+            Either::Left(call)
+        } else {
+            Either::Right(call.instrument(span))
+        };
         let attempt = match limits.timeout {
             Some(limit) => match tokio::time::timeout(limit, call).await {
                 Ok(done) => done,
