@@ -235,3 +235,47 @@ async fn enable_caching_reuses_results_of_cacheable_kinds_for_equal_inputs() {
         "without caching every run runs"
     );
 }
+
+#[cfg(feature = "metrics")]
+#[test]
+fn with_the_metrics_feature_executions_reach_the_metrics_facade() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use std::time::Duration;
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let metrics = BackendMetrics::new();
+        metrics.record_execution("native", Duration::from_millis(5), true);
+        metrics.record_execution("native", Duration::from_millis(7), true);
+        metrics.record_execution("native", Duration::from_millis(9), false);
+    });
+    let mut successes = 0;
+    let mut failures = 0;
+    let mut durations = 0;
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let key = key.key();
+        let outcome = key
+            .labels()
+            .find(|l| l.key() == "outcome")
+            .map(|l| l.value().to_owned());
+        assert!(
+            key.labels()
+                .any(|l| l.key() == "backend" && l.value() == "native"),
+            "{key:?}"
+        );
+        match (key.name(), outcome.as_deref(), value) {
+            ("nadoo_flow_node_executions_total", Some("success"), DebugValue::Counter(n)) => {
+                successes = n
+            }
+            ("nadoo_flow_node_executions_total", Some("failure"), DebugValue::Counter(n)) => {
+                failures = n
+            }
+            ("nadoo_flow_node_duration_seconds", None, DebugValue::Histogram(values)) => {
+                durations = values.len()
+            }
+            other => panic!("unexpected metric {other:?}"),
+        }
+    }
+    assert_eq!((successes, failures, durations), (2, 1, 3));
+}
