@@ -38,7 +38,7 @@ pub trait Node: Send + Sync + fmt::Debug + 'static {
 
     /// The kind name under which this node's code is known (`"template"`); by default the
     /// Rust type name.
-    fn kind(&self) -> &str {
+    fn kind(&self) -> &'static str {
         std::any::type_name::<Self>()
     }
 

@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 
+use crate::node_id::NodeId;
 use crate::workflow::NodeSpec;
 
 /// How an edge takes part in scheduling.
@@ -56,11 +57,11 @@ impl Plan {
     /// The plan of `nodes`, which passed validation: ids are unique, edges resolve, one start.
     pub(crate) fn new(
         nodes: &[NodeSpec],
-        index: &std::collections::HashMap<String, usize>,
+        index: &rustc_hash::FxHashMap<NodeId, usize>,
         start: usize,
     ) -> Self {
         let n = nodes.len();
-        let resolve = |id: &String| index[id.as_str()];
+        let resolve = |id: &str| index[id];
         let mut out: Vec<Vec<Edge>> = nodes
             .iter()
             .map(|node| {

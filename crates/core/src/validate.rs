@@ -154,7 +154,7 @@ pub(crate) fn check(nodes: &[NodeSpec]) -> Vec<Problem> {
                 Some(&t) => targets.push(t),
                 None => problems.push(Problem::DanglingEdge {
                     node: node.id().to_owned(),
-                    target: target.clone(),
+                    target: target.to_string(),
                 }),
             }
         }

@@ -355,7 +355,7 @@ impl NodeDef {
         let config = Value::Object(self.config.clone());
         let mut spec = NodeSpec::from_kind(&self.id, &self.kind, config)?;
         for next in &self.next {
-            spec = spec.next(next.clone());
+            spec = spec.next(next.as_str());
         }
         for (key, target) in &self.routes {
             spec = spec.route(key.clone(), target.clone());
@@ -467,7 +467,7 @@ impl Workflow {
                     id: spec.id().to_owned(),
                     kind: spec.kind().to_owned(),
                     config,
-                    next: spec.next_ids().to_vec(),
+                    next: spec.next_ids().iter().map(ToString::to_string).collect(),
                     routes: spec.routes().clone(),
                     timeout: spec.timeout_limit(),
                     retries: spec.retry_limit(),

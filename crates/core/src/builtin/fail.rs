@@ -44,7 +44,7 @@ impl Node for Fail {
         Ok(NodeResult::failed(self.message.clone()))
     }
 
-    fn kind(&self) -> &str {
+    fn kind(&self) -> &'static str {
         "fail"
     }
 }

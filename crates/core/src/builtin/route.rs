@@ -65,7 +65,7 @@ impl Node for Route {
         Ok(NodeResult::ok(json!({ "value": value, "route": route })).with_route(route))
     }
 
-    fn kind(&self) -> &str {
+    fn kind(&self) -> &'static str {
         "route"
     }
 

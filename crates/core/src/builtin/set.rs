@@ -42,7 +42,7 @@ impl Node for Set {
         Ok(result)
     }
 
-    fn kind(&self) -> &str {
+    fn kind(&self) -> &'static str {
         "set"
     }
 

@@ -43,7 +43,7 @@ impl Node for Sleep {
         Ok(NodeResult::ok(Value::Object(Map::new())))
     }
 
-    fn kind(&self) -> &str {
+    fn kind(&self) -> &'static str {
         "sleep"
     }
 }

@@ -33,7 +33,7 @@ impl Node for StartNode {
         Ok(NodeResult::ok(Value::Object(Map::new())))
     }
 
-    fn kind(&self) -> &str {
+    fn kind(&self) -> &'static str {
         "start"
     }
 }
@@ -56,7 +56,7 @@ impl Node for EndNode {
         Ok(NodeResult::ok(Value::Object(Map::new())))
     }
 
-    fn kind(&self) -> &str {
+    fn kind(&self) -> &'static str {
         "end"
     }
 }

@@ -88,7 +88,7 @@ impl Node for Template {
         Ok(NodeResult::ok(json!({ self.output.as_str(): rendered })))
     }
 
-    fn kind(&self) -> &str {
+    fn kind(&self) -> &'static str {
         "template"
     }
 

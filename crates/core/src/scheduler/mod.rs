@@ -53,6 +53,7 @@ use crate::error::{Error, Result};
 use crate::plan::{EdgeKind, EdgeSource, Plan};
 use crate::result::NodeResult;
 use crate::workflow::{NodeRole, Workflow};
+use rustc_hash::FxHashMap;
 
 /// Runs `workflow` on `backend` and returns the finished context.
 ///
@@ -224,7 +225,8 @@ struct State<'w> {
     workflow: &'w Workflow,
     plan: &'w Plan,
     ctx: WorkflowContext,
-    joins: Vec<Join>,
+    /// Nodes with some but not all incoming edges resolved; most nodes are never here.
+    joins: FxHashMap<usize, Join>,
     fired: Vec<bool>,
     ready: VecDeque<Activation>,
     deferred: BTreeSet<(usize, usize)>,
@@ -258,7 +260,7 @@ impl<'w> State<'w> {
             workflow,
             plan: workflow.plan(),
             ctx,
-            joins: (0..n).map(|_| Join::default()).collect(),
+            joins: FxHashMap::default(),
             fired: vec![false; n],
             ready: VecDeque::new(),
             deferred: BTreeSet::new(),
@@ -540,7 +542,7 @@ impl<'w> State<'w> {
     /// Resolves one incoming edge of `node`. When it was the last one, the node becomes ready
     /// (some edge was taken) or is skipped (returns `true`).
     fn resolve(&mut self, node: usize, input: Option<(usize, Value)>, epoch: u32) -> bool {
-        let join = &mut self.joins[node];
+        let mut join = self.joins.remove(&node).unwrap_or_default();
         join.resolved += 1;
         join.epoch = join.epoch.max(epoch);
         if let Some(input) = input {
@@ -552,9 +554,9 @@ impl<'w> State<'w> {
             self.plan.joins[node]
         };
         if join.resolved < expected {
+            self.joins.insert(node, join);
             return false;
         }
-        let join = std::mem::take(&mut self.joins[node]);
         self.fired[node] = true;
         if join.inputs.is_empty() {
             return true;
@@ -651,10 +653,11 @@ impl<'w> State<'w> {
                 epoch: a.epoch,
             })
             .collect();
+        let mut pending: Vec<(usize, Join)> = std::mem::take(&mut self.joins).into_iter().collect();
+        pending.sort_by_key(|(node, _)| *node);
         let mut joins = Vec::new();
-        for node in 0..self.joins.len() {
-            if self.joins[node].resolved > 0 {
-                let join = std::mem::take(&mut self.joins[node]);
+        for (node, join) in pending {
+            {
                 joins.push(JoinState {
                     node: self.id(node).to_owned(),
                     resolved: join.resolved,
@@ -726,11 +729,12 @@ impl<'w> State<'w> {
         }
         for join in checkpoint.joins {
             let node = self.index(&join.node)?;
-            self.joins[node] = Join {
+            let restored = Join {
                 resolved: join.resolved,
                 inputs: indexed(self, join.inputs)?,
                 epoch: join.epoch,
             };
+            self.joins.insert(node, restored);
         }
         for (from, edge) in checkpoint.deferred {
             let from = self.index(&from)?;
