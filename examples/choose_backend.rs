@@ -4,17 +4,7 @@
 
 #![allow(clippy::print_stdout, reason = "an example prints its result")]
 
-use nadoo_flow::{BackendRegistry, Capability};
-
-/// The first linked backend that has every capability in `needs`, else the default.
-fn choose(needs: &[Capability]) -> Result<&'static str, nadoo_flow::Error> {
-    for registration in BackendRegistry::registrations()? {
-        if registration.capabilities().has_all(needs) {
-            return Ok(registration.name());
-        }
-    }
-    BackendRegistry::default_name()
-}
+use nadoo_flow::{BackendRegistry, Capability, Requirements};
 
 fn main() -> anyhow::Result<()> {
     for registration in BackendRegistry::registrations()? {
@@ -25,20 +15,20 @@ fn main() -> anyhow::Result<()> {
             registration.capabilities()
         );
     }
-    let jobs: [(&str, &[Capability]); 2] = [
-        (
-            "interactive",
-            &[Capability::Streaming, Capability::Parallel],
-        ),
+
+    // The seed's strategy: a distributed job gets the first distributed backend, anything
+    // else the default when it fits. Deterministic: the same program always picks the same.
+    let jobs = [
+        ("interactive", Requirements::new().streaming().parallel()),
         (
             "batch across machines",
-            &[Capability::Distributed, Capability::Durable],
+            Requirements::new().distributed().durable(),
         ),
     ];
-    for (job, needs) in jobs {
-        let name = choose(needs)?;
+    for (job, requirements) in jobs {
+        let name = BackendRegistry::select(&requirements)?;
         let backend = BackendRegistry::create(name, ())?;
-        let fits = backend.capabilities().has_all(needs);
+        let fits = backend.capabilities().has_all(&requirements.capabilities());
         println!(
             "{job}: {name}{}",
             if fits {
@@ -48,5 +38,9 @@ fn main() -> anyhow::Result<()> {
             }
         );
     }
+
+    // Strict matching: `None` when nothing linked has every capability.
+    let gpu = BackendRegistry::find_by_capabilities(&[Capability::Gpu])?;
+    println!("gpu: {}", gpu.unwrap_or("none linked"));
     Ok(())
 }

@@ -58,7 +58,7 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
             "execute_node",
             backend = backend.name(),
             workflow = %header.workflow_id,
-            step = spec.id(),
+            node = spec.id(),
             attempt = node_ctx.attempt,
         );
         let call = AssertUnwindSafe(backend.execute_node(spec, &node_ctx, header)).catch_unwind();
