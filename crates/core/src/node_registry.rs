@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{BoxError, Error, Result};
 use crate::node::Node;
-use crate::registry::{RegistrationSite, suggest};
+use crate::registry::{Duplicate, RegistrationSite, sorted_unique, suggest};
 
 /// A node type that can be made by kind name from a configuration value.
 ///
@@ -175,25 +175,10 @@ struct Table {
     names: Vec<&'static str>,
 }
 
-struct Duplicate {
-    name: &'static str,
-    sites: Vec<RegistrationSite>,
-}
-
 fn table() -> Result<&'static Table> {
     static TABLE: OnceLock<Result<Table, Duplicate>> = OnceLock::new();
     let built = TABLE.get_or_init(|| {
-        let mut entries: Vec<&'static NodeKindRegistration> = NODE_KINDS.iter().collect();
-        entries.sort_by_key(|r| (r.name, r.site));
-        if let Some(pair) = entries.windows(2).find(|w| w[0].name == w[1].name) {
-            let name = pair[0].name;
-            let sites = entries
-                .iter()
-                .filter(|r| r.name == name)
-                .map(|r| r.site)
-                .collect();
-            return Err(Duplicate { name, sites });
-        }
+        let entries = sorted_unique(NODE_KINDS.iter().collect(), |r| (r.name, r.site))?;
         let names = entries.iter().map(|r| r.name).collect();
         Ok(Table { entries, names })
     });

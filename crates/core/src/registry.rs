@@ -247,9 +247,29 @@ struct Table {
 }
 
 /// A name registered more than once, kept to rebuild the error on every call.
-struct Duplicate {
-    name: &'static str,
-    sites: Vec<RegistrationSite>,
+pub(crate) struct Duplicate {
+    pub(crate) name: &'static str,
+    pub(crate) sites: Vec<RegistrationSite>,
+}
+
+/// Sorts registrations by name (then site) and refuses a name that appears twice: the one
+/// rule both registries, of backends and of node kinds, follow.
+pub(crate) fn sorted_unique<T: ?Sized>(
+    mut entries: Vec<&'static T>,
+    key: impl Fn(&T) -> (&'static str, RegistrationSite),
+) -> Result<Vec<&'static T>, Duplicate> {
+    entries.sort_by_key(|r| key(r));
+    if let Some(pair) = entries.windows(2).find(|w| key(w[0]).0 == key(w[1]).0) {
+        let name = key(pair[0]).0;
+        let sites = entries
+            .iter()
+            .map(|r| key(r))
+            .filter(|(n, _)| *n == name)
+            .map(|(_, site)| site)
+            .collect();
+        return Err(Duplicate { name, sites });
+    }
+    Ok(entries)
 }
 
 fn table() -> Result<&'static Table> {
@@ -269,18 +289,10 @@ pub(crate) fn build_table_len() -> usize {
 }
 
 fn build_table() -> Result<Table, Duplicate> {
-    let mut entries: Vec<&'static BackendRegistration> =
-        inventory::iter::<BackendRegistration>.into_iter().collect();
-    entries.sort_by_key(|r| (r.name, r.site));
-    if let Some(pair) = entries.windows(2).find(|w| w[0].name == w[1].name) {
-        let name = pair[0].name;
-        let sites = entries
-            .iter()
-            .filter(|r| r.name == name)
-            .map(|r| r.site)
-            .collect();
-        return Err(Duplicate { name, sites });
-    }
+    let entries = sorted_unique(
+        inventory::iter::<BackendRegistration>.into_iter().collect(),
+        |r| (r.name, r.site),
+    )?;
     let names = entries.iter().map(|r| r.name).collect();
     let by_name = entries.iter().map(|r| (r.name, *r)).collect();
     Ok(Table {

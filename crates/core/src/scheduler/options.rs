@@ -8,6 +8,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::events::RunEvent;
+use crate::config::EngineOptions;
 
 /// The default delay before the first retry; it doubles with every further attempt.
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(100);
@@ -78,9 +79,7 @@ pub fn default_max_workers() -> NonZeroUsize {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
-    pub(crate) max_workers: Option<NonZeroUsize>,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) max_retries: Option<u32>,
+    pub(crate) engine: EngineOptions,
     pub(crate) retry_backoff: Option<Duration>,
     pub(crate) events: Option<UnboundedSender<RunEvent>>,
     pub(crate) cancel: Option<CancellationToken>,
@@ -96,21 +95,28 @@ impl RunOptions {
     /// At most `max_workers` nodes run at once.
     #[must_use]
     pub fn max_workers(mut self, max_workers: NonZeroUsize) -> Self {
-        self.max_workers = Some(max_workers);
+        self.engine = self.engine.max_workers(max_workers);
         self
     }
 
     /// Each node attempt may take at most `timeout`, unless the node sets its own.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.engine = self.engine.timeout(timeout);
         self
     }
 
     /// A failed node is retried up to `max_retries` times, unless the node sets its own.
     #[must_use]
     pub fn max_retries(mut self, max_retries: u32) -> Self {
-        self.max_retries = Some(max_retries);
+        self.engine = self.engine.max_retries(max_retries);
+        self
+    }
+
+    /// Any engine options at once, over the backend's: what is set here wins.
+    #[must_use]
+    pub fn engine(mut self, engine: EngineOptions) -> Self {
+        self.engine = engine.or(self.engine);
         self
     }
 
@@ -146,12 +152,10 @@ impl RunOptions {
 
     /// These options applied over a backend's.
     pub(crate) fn resolve(&self, backend: ExecutionOptions) -> ExecutionOptions {
-        ExecutionOptions {
-            max_workers: self.max_workers.unwrap_or(backend.max_workers),
-            timeout: self.timeout.or(backend.timeout),
-            max_retries: self.max_retries.unwrap_or(backend.max_retries),
-            retry_backoff: self.retry_backoff.unwrap_or(backend.retry_backoff),
-            ..backend
+        let mut resolved = self.engine.apply(backend);
+        if let Some(backoff) = self.retry_backoff {
+            resolved.retry_backoff = backoff;
         }
+        resolved
     }
 }
