@@ -133,7 +133,6 @@ fn print_progress(event: &RunEvent) {
         RunEvent::NodeStarted { node, attempt } if *attempt > 1 => {
             format!("  ↻ {node} (attempt {attempt})")
         }
-        RunEvent::NodeStarted { node, .. } => format!("  … {node}"),
         RunEvent::NodeRetried {
             node, error, delay, ..
         } => {

@@ -406,3 +406,44 @@ fn the_environment_is_honoured_and_bad_values_name_the_variable() {
     let expected = format!("error: {}:2: key `execution.max_workers`", config.display());
     assert!(stderr(&out).starts_with(&expected), "{}", stderr(&out));
 }
+
+/// Runs the binary on a pseudo-terminal (through `script`, from util-linux's bsdutils, which
+/// every Debian system has), so that it shows progress as a person would see it.
+fn on_a_terminal(args: &[&str]) -> String {
+    let command = std::iter::once(env!("CARGO_BIN_EXE_nadoo-flow"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("NADOO_BACKEND")
+        .env_remove("NADOO_CONFIG")
+        .output()
+        .expect("`script` runs (package bsdutils)");
+    String::from_utf8_lossy(&out.stdout).replace('\r', "")
+}
+
+#[test]
+fn a_terminal_shows_progress_driven_by_the_run_events() {
+    let shown = on_a_terminal(&["run", &example("review")]);
+    for node in ["start", "draft", "check", "revise", "publish"] {
+        assert!(shown.contains(&format!("  ✓ {node} (")), "{node}:\n{shown}");
+    }
+    assert!(shown.contains("success on native"), "{shown}");
+
+    let shown = on_a_terminal(&["run", &example("failing")]);
+    assert!(
+        shown.contains("  ! fetch: upstream returned 503; retrying in"),
+        "{shown}"
+    );
+    assert!(shown.contains("  ↻ fetch (attempt 2)"), "{shown}");
+    assert!(
+        shown.contains("  ✗ fetch: upstream returned 503"),
+        "{shown}"
+    );
+
+    // Piped, the same run prints no progress.
+    let piped = nadoo_flow(&["run", &example("review")]);
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains('✓'));
+}
