@@ -274,8 +274,9 @@ pub struct NodeContext {
     /// Free-form data a backend or node attaches to the execution.
     pub metadata: Map<String, Value>,
     /// The input a run was resumed with, for the node that interrupted it; `None` otherwise.
+    /// (Boxed: it is rare, and every node's context is kept for the run.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resume: Option<Value>,
+    pub resume: Option<Box<Value>>,
     /// Whether other nodes of the run are running or waiting at the same time.
     #[serde(skip)]
     concurrent: bool,

@@ -190,7 +190,7 @@ struct Activation {
     node: usize,
     inputs: Inputs,
     epoch: u32,
-    resume: Option<Value>,
+    resume: Option<Box<Value>>,
 }
 
 /// A node waiting for its incoming edges to resolve.
@@ -714,7 +714,7 @@ impl<'w> State<'w> {
                 node: self.index(&pending.node)?,
                 inputs: indexed(self, pending.inputs)?,
                 epoch: pending.epoch,
-                resume: resume.clone(),
+                resume: resume.clone().map(Box::new),
             };
             self.ready.push_back(activation);
         }
