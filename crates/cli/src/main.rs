@@ -5,6 +5,7 @@
 //! nadoo-flow run FILE [--backend NAME] [--config FILE] [--set key=value]... [--json]
 //! nadoo-flow validate FILE [--json]
 //! nadoo-flow graph FILE [--format dot|mermaid]
+//! nadoo-flow worker [--backend NAME] [--config FILE]
 //! ```
 //!
 //! Exit codes: 0 success; 1 workflow failed, interrupted or invalid; 2 usage, configuration or
@@ -15,6 +16,7 @@ mod failure;
 mod graph;
 mod run;
 mod validate;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -65,6 +67,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a distributed backend's node executions until interrupted (Ctrl-C).
+    Worker {
+        /// The backend (default: from --config, NADOO_BACKEND, else the registry's default).
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
+        /// A nadoo.toml with the backend's settings.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Draw a workflow file's graph.
     Graph {
         /// The workflow file (TOML).
@@ -103,6 +114,7 @@ fn main() -> ExitCode {
         }),
         Command::Validate { file, json } => validate::run(&file, json),
         Command::Graph { file, format } => graph::run(&file, format),
+        Command::Worker { backend, config } => worker::run(backend, config),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -447,3 +447,16 @@ fn a_terminal_shows_progress_driven_by_the_run_events() {
     let piped = nadoo_flow(&["run", &example("review")]);
     assert!(!String::from_utf8_lossy(&piped.stderr).contains('✓'));
 }
+
+#[test]
+fn worker_on_a_backend_without_workers_says_so() {
+    let out = nadoo_flow(&["worker", "--backend", "native"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: backend `native` does not support worker processes (it runs nodes itself; use `nadoo-flow run`)\n"
+    );
+    let out = nadoo_flow(&["worker", "--backend", "natve"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("did you mean `native`?"));
+}

@@ -80,6 +80,22 @@ pub trait Backend: Send + Sync + fmt::Debug {
             .await
     }
 
+    /// Runs this backend's worker loop until `shutdown` is cancelled: for distributed
+    /// backends, whose nodes run in worker processes (`nadoo-flow worker`). The default says
+    /// the backend has no workers.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Unsupported`] for backends that run nodes themselves; a backend's own failure
+    /// to serve.
+    async fn run_worker(&self, shutdown: crate::CancellationToken) -> Result<()> {
+        let _ = shutdown;
+        Err(Error::Unsupported {
+            backend: self.name().to_owned(),
+            operation: "worker processes (it runs nodes itself; use `nadoo-flow run`)",
+        })
+    }
+
     /// The engine options this instance was configured with (workers, timeout, retries).
     fn execution_options(&self) -> ExecutionOptions {
         ExecutionOptions::default()
