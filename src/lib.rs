@@ -10,6 +10,7 @@
 //! | feature | enables | default |
 //! |---|---|---|
 //! | `native` | [`nadoo-flow-native`](backends::native): runs workflows in-process on tokio | ✔ |
+//! | `nats` | [`nadoo-flow-nats`](backends::nats): runs node executions on NATS JetStream workers | |
 //!
 //! Each enabled backend appears in [`BackendRegistry::list_available`]; asking for a backend
 //! of this workspace whose feature is off gives [`Error::BackendNotCompiled`], which names the
@@ -111,4 +112,5 @@ macro_rules! workspace_backends {
 
 workspace_backends! {
     native: "native" => nadoo_flow_native,
+    nats: "nats" => nadoo_flow_nats,
 }

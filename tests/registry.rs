@@ -8,6 +8,9 @@ fn enabled_features() -> Vec<&'static str> {
     if cfg!(feature = "native") {
         enabled.push("native");
     }
+    if cfg!(feature = "nats") {
+        enabled.push("nats");
+    }
     enabled
 }
 
@@ -77,7 +80,10 @@ mod with_native {
         let err = BackendRegistry::create("nativ", ()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown backend `nativ` (did you mean `native`?); available backends: native"
+            format!(
+                "unknown backend `nativ` (did you mean `native`?); available backends: {}",
+                enabled_features().join(", ")
+            )
         );
     }
 

@@ -49,6 +49,19 @@ pub fn trials(name: &'static str) -> Vec<Trial> {
 /// Runs the suite for backend `name` with the command line's test arguments; the exit code
 /// says whether every case passed.
 pub fn run(name: &'static str) -> ExitCode {
+    run_with(name, serde_json::Value::Null)
+}
+
+/// Makes every instance the suite creates from `config`, for [`trials`] run by a harness of
+/// one's own (one that also runs workers, say). Only the first call counts.
+pub fn configure(config: serde_json::Value) {
+    let _ = areas::CONFIG.set(config);
+}
+
+/// [`run`] with every instance made from `config` (a server's address, say); the
+/// configuration cases add their keys to it.
+pub fn run_with(name: &'static str, config: serde_json::Value) -> ExitCode {
+    let _ = areas::CONFIG.set(config);
     let arguments = Arguments::from_args();
     libtest_mimic::run(&arguments, trials(name)).exit_code()
 }

@@ -6,7 +6,7 @@ use libtest_mimic::Trial;
 use nadoo_flow_core::{BackendRegistry, Error};
 use serde_json::json;
 
-use super::trial;
+use super::{config_with, trial};
 use crate::check::{Outcome, ensure, equal, text};
 
 pub(crate) fn trials(backend: &'static str) -> Vec<Trial> {
@@ -28,7 +28,10 @@ pub(crate) fn trials(backend: &'static str) -> Vec<Trial> {
 }
 
 fn unknown_key(backend: &'static str) -> Outcome {
-    match BackendRegistry::create(backend, json!({ "conformance_no_such_key": 1 })) {
+    match BackendRegistry::create(
+        backend,
+        config_with(json!({ "conformance_no_such_key": 1 })),
+    ) {
         Err(Error::InvalidConfig {
             backend: named,
             message,
@@ -47,7 +50,7 @@ fn unknown_key(backend: &'static str) -> Outcome {
 }
 
 fn bad_engine_value(backend: &'static str) -> Outcome {
-    match BackendRegistry::create(backend, json!({ "max_workers": 0 })) {
+    match BackendRegistry::create(backend, config_with(json!({ "max_workers": 0 }))) {
         Err(Error::InvalidConfig { key, .. }) => {
             equal("the error's key", key.as_deref(), Some("max_workers"))
         }
@@ -61,7 +64,7 @@ fn engine_options(backend: &'static str) -> Outcome {
         "create",
         BackendRegistry::create(
             backend,
-            json!({ "max_workers": 3, "timeout": "5s", "max_retries": 2 }),
+            config_with(json!({ "max_workers": 3, "timeout": "5s", "max_retries": 2 })),
         ),
     )?;
     let options = instance.execution_options();

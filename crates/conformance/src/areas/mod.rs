@@ -8,8 +8,11 @@ mod register;
 mod retry;
 mod run;
 
+use std::sync::OnceLock;
+
 use libtest_mimic::Trial;
 use nadoo_flow_core::{Backend, BackendRegistry, Capabilities, Capability, Workflow};
+use serde_json::Value;
 
 use crate::check::Outcome;
 
@@ -40,9 +43,25 @@ pub(crate) fn trial(
     })
 }
 
-/// A new instance of `backend` with its default configuration.
+/// The configuration the suite makes instances from (`null`: the backend's defaults).
+pub(crate) static CONFIG: OnceLock<Value> = OnceLock::new();
+
+/// The suite's configuration with `extra` keys added.
+pub(crate) fn config_with(extra: Value) -> Value {
+    let mut config = match CONFIG.get() {
+        Some(Value::Object(map)) => Value::Object(map.clone()),
+        _ => Value::Object(serde_json::Map::new()),
+    };
+    if let (Value::Object(map), Value::Object(extra)) = (&mut config, extra) {
+        map.extend(extra);
+    }
+    config
+}
+
+/// A new instance of `backend` made from the suite's configuration.
 pub(crate) fn create(backend: &str) -> Result<Box<dyn Backend>, String> {
-    BackendRegistry::create(backend, ()).map_err(|e| format!("create(\"{backend}\"): {e}"))
+    let config = CONFIG.get().cloned().unwrap_or(Value::Null);
+    BackendRegistry::create(backend, config).map_err(|e| format!("create(\"{backend}\"): {e}"))
 }
 
 /// The workflow in TOML `text`.

@@ -2,8 +2,8 @@
 
 use libtest_mimic::Trial;
 use nadoo_flow_core::{
-    BackendRegistry, NodeContext, NodeInput, NodeSpec, NodeStatus, RunEvent, RunOptions,
-    WorkflowContext, WorkflowStatus,
+    NodeContext, NodeInput, NodeSpec, NodeStatus, RunEvent, RunOptions, WorkflowContext,
+    WorkflowStatus,
 };
 use serde_json::{Map, json};
 
@@ -305,7 +305,7 @@ fn interrupt_resume(backend: &'static str) -> Outcome {
     )?;
     let stored = text("serialize", serde_json::to_string(&first))?;
     let restored: WorkflowContext = text("deserialize", serde_json::from_str(&stored))?;
-    let fresh = text("create", BackendRegistry::create(backend, ()))?;
+    let fresh = create(backend)?;
     let done = block_on(fresh.resume(&wf, restored, json!({ "approved": true })))?;
     let done = text("resume", done)?;
     equal("resumed status", done.status, WorkflowStatus::Success)?;

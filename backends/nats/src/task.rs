@@ -1,0 +1,28 @@
+//! What crosses the wire: a task for a worker, and its result for the coordinator.
+
+use nadoo_flow_core::{NodeContext, NodeResult};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One node execution handed to a worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Task {
+    /// Unique per publication; also the JetStream message id, so a retried publish is
+    /// stored once.
+    pub(crate) task_id: String,
+    pub(crate) workflow_id: String,
+    pub(crate) node_id: String,
+    pub(crate) attempt: u32,
+    pub(crate) kind: String,
+    pub(crate) config: Value,
+    pub(crate) context: NodeContext,
+    /// Where the result goes.
+    pub(crate) reply: String,
+}
+
+/// A worker's answer to a task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct TaskResult {
+    pub(crate) task_id: String,
+    pub(crate) result: NodeResult,
+}

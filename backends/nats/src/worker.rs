@@ -1,0 +1,151 @@
+//! The worker: pulls tasks from the shared durable consumer, runs each node from the node-kind
+//! registry, publishes the result, and only then acknowledges the task.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::AckKind;
+use futures::{FutureExt, StreamExt};
+use nadoo_flow_core::{CancellationToken, NodeRegistry, NodeResult, Result};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::client::{connect, failure, task_consumer, task_stream};
+use crate::config::NatsConfig;
+use crate::task::{Task, TaskResult};
+
+/// Serves tasks until `shutdown` is cancelled, then lets the tasks it started finish.
+///
+/// Delivery is at least once: a task whose worker dies before acknowledging it is delivered
+/// again after `ack_wait`; a task whose kind this worker lacks is answered with an error and
+/// terminated, so it is not delivered forever.
+///
+/// # Errors
+///
+/// When the server cannot be reached or the stream or consumer cannot be opened.
+pub async fn run(config: &NatsConfig, shutdown: CancellationToken) -> Result<()> {
+    let (client, js) = connect(config, "nadoo-flow worker").await?;
+    let stream = task_stream(&js, config).await?;
+    let consumer = task_consumer(&stream, config).await?;
+    let mut messages = consumer
+        .stream()
+        .max_messages_per_batch(config.worker_concurrency)
+        .messages()
+        .await
+        .map_err(|e| failure("cannot pull tasks", e))?;
+    tracing::info!(target: "nadoo_flow::backend", url = %config.url, stream = %config.stream, "worker started");
+
+    let slots = Arc::new(Semaphore::new(config.worker_concurrency));
+    let mut running = JoinSet::new();
+    loop {
+        let slot = tokio::select! {
+            () = shutdown.cancelled() => break,
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+        };
+        let message = tokio::select! {
+            () = shutdown.cancelled() => break,
+            message = messages.next() => message,
+        };
+        match message {
+            None => break,
+            Some(Err(error)) => {
+                tracing::warn!(target: "nadoo_flow::backend", %error, "pulling tasks");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Some(Ok(message)) => {
+                let client = client.clone();
+                let ack_wait = config.ack_wait;
+                running.spawn(async move {
+                    serve(client, message, ack_wait).await;
+                    drop(slot);
+                });
+            }
+        }
+        while running.try_join_next().is_some() {}
+    }
+    // Graceful: the tasks already started finish, answer and acknowledge; tasks pulled but not
+    // started are delivered to another worker after `ack_wait`.
+    while running.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Runs one task and answers it.
+async fn serve(
+    client: async_nats::Client,
+    message: async_nats::jetstream::Message,
+    ack_wait: Duration,
+) {
+    let task: Task = match serde_json::from_slice(&message.payload) {
+        Ok(task) => task,
+        Err(error) => {
+            tracing::warn!(target: "nadoo_flow::backend", %error, "unreadable task terminated");
+            let _ = message.ack_with(AckKind::Term).await;
+            return;
+        }
+    };
+    let node = match NodeRegistry::create(&task.kind, &task.config) {
+        Ok(node) => node,
+        Err(error) => {
+            let result = NodeResult::failed(format!(
+                "this worker cannot make node kind `{}`: {error}",
+                task.kind
+            ));
+            answer(&client, &task, result).await;
+            // Another worker would lack the kind too: no endless redelivery.
+            let _ = message.ack_with(AckKind::Term).await;
+            return;
+        }
+    };
+
+    let execution = AssertUnwindSafe(node.execute(&task.context)).catch_unwind();
+    tokio::pin!(execution);
+    let mut progress = tokio::time::interval((ack_wait / 3).max(Duration::from_millis(10)));
+    progress.tick().await;
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut execution => break outcome,
+            _ = progress.tick() => {
+                // Still working: keep the task from being delivered to another worker.
+                let _ = message.ack_with(AckKind::Progress).await;
+            }
+        }
+    };
+    let result = match outcome {
+        Ok(Ok(result)) => result,
+        Ok(Err(error)) => NodeResult::failed(error.to_string()),
+        Err(panic) => {
+            let text = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("a non-string panic payload");
+            NodeResult::failed(format!("panicked: {text}"))
+        }
+    };
+    answer(&client, &task, result).await;
+    // Only now: a worker that dies before this line leaves the task to be delivered again.
+    let _ = message.ack().await;
+}
+
+/// Publishes the result of `task` to its coordinator.
+async fn answer(client: &async_nats::Client, task: &Task, result: NodeResult) {
+    let reply = TaskResult {
+        task_id: task.task_id.clone(),
+        result,
+    };
+    match serde_json::to_vec(&reply) {
+        Ok(payload) => {
+            if let Err(error) = client.publish(task.reply.clone(), payload.into()).await {
+                tracing::warn!(target: "nadoo_flow::backend", %error, node = %task.node_id, "publishing a result");
+            }
+            let _ = client.flush().await;
+        }
+        Err(error) => {
+            tracing::warn!(target: "nadoo_flow::backend", %error, node = %task.node_id, "encoding a result");
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! The `nats` backend against a real `nats-server -js` on a free loopback port, with worker
+//! processes: the conformance suite with two workers, a worker killed mid-run, and the example
+//! workflows giving the same results as on `native`.
+//!
+//! This binary is also the worker: started with `NADOO_TEST_WORKER_CONFIG` set, it serves
+//! tasks until it is killed. The workers link the conformance suite's node kinds with it.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use nadoo_flow_conformance as conformance;
+use nadoo_flow_core::{
+    BackendRegistry, CancellationToken, NodeSpec, Workflow, WorkflowContext, WorkflowStatus,
+};
+use serde_json::{Value, json};
+
+use nadoo_flow_nats as _;
+// Linked to compare results with in-process runs.
+use nadoo_flow_native as _;
+
+const WORKER_CONFIG: &str = "NADOO_TEST_WORKER_CONFIG";
+
+/// A `nats-server -js` on a free loopback port with its own store directory; stopped on drop.
+struct NatsServer {
+    child: Child,
+    url: String,
+    _store: tempfile::TempDir,
+}
+
+impl NatsServer {
+    fn start() -> NatsServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        let store = tempfile::tempdir().expect("a temp dir");
+        let child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(store.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start nats-server ({e}); install it with `apt-get install -y nats-server`")
+            });
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "nats-server did not listen on port {port} within 15 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        NatsServer {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+            _store: store,
+        }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Worker processes running this binary; killed on drop.
+struct Workers(Vec<Child>);
+
+impl Workers {
+    fn start(count: usize, config: &Value) -> Workers {
+        let exe = std::env::current_exe().expect("own path");
+        Workers(
+            (0..count)
+                .map(|_| {
+                    Command::new(&exe)
+                        .env(WORKER_CONFIG, config.to_string())
+                        .stdout(Stdio::null())
+                        .spawn()
+                        .expect("a worker process starts")
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Worker mode: serve until killed.
+fn serve(config: &str) -> ExitCode {
+    let config: Value = serde_json::from_str(config).expect("worker config is JSON");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let backend = BackendRegistry::create("nats", config).expect("nats is linked");
+    match runtime.block_on(backend.run_worker(CancellationToken::new())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("worker: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config(url: &str, prefix: &str) -> Value {
+    json!({
+        "url": url,
+        "stream": format!("{}_TASKS", prefix.to_uppercase()),
+        "subject_prefix": prefix,
+        "consumer": format!("{prefix}-workers"),
+        "ack_wait": "2s",
+        "result_timeout": "120s",
+    })
+}
+
+fn main() -> ExitCode {
+    if let Ok(config) = std::env::var(WORKER_CONFIG) {
+        return serve(&config);
+    }
+    let arguments = Arguments::from_args();
+    let server = NatsServer::start();
+    let suite_config = config(&server.url, "conformance");
+    let workers = Workers::start(2, &suite_config);
+
+    let mut trials = Vec::new();
+    // The conformance suite, every instance talking to this server, run by two workers.
+    trials.extend(conformance_trials(suite_config));
+    let url = server.url.clone();
+    trials.push(Trial::test(
+        "nats::killed_worker_loses_nothing",
+        move || killed_worker(&url),
+    ));
+    let url = server.url.clone();
+    trials.push(Trial::test("nats::examples_match_native", move || {
+        examples_match_native(&url)
+    }));
+    let url = server.url.clone();
+    trials.push(Trial::test(
+        "nats::unknown_kind_is_not_redelivered",
+        move || unknown_kind(&url),
+    ));
+    trials.push(Trial::test(
+        "nats::unreachable_server_is_named",
+        unreachable_server,
+    ));
+    let url = server.url.clone();
+    trials.push(Trial::test(
+        "nats::oversized_task_is_refused_clearly",
+        move || oversized(&url),
+    ));
+
+    let conclusion = libtest_mimic::run(&arguments, trials);
+    drop(workers);
+    drop(server);
+    conclusion.exit_code()
+}
+
+fn conformance_trials(config: Value) -> Vec<Trial> {
+    conformance::configure(config);
+    conformance::trials("nats")
+}
+
+/// 1 000 nodes of a few milliseconds each; one of two workers is killed with SIGKILL mid-run.
+/// Every node's result arrives exactly once and the run succeeds.
+fn killed_worker(url: &str) -> Result<(), Failed> {
+    const N: usize = 1_000;
+    let config = config(url, "killtest");
+    let mut workers = Workers::start(2, &config);
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("kill");
+    for i in 0..N {
+        start = start.next(format!("n{i}"));
+        builder = builder.node(NodeSpec::from_kind(
+            format!("n{i}"),
+            "sleep",
+            json!({ "ms": 5 }),
+        )?);
+    }
+    let workflow = builder.node(start).max_steps(N + 1).build()?;
+    let backend = BackendRegistry::create("nats", &config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let done = runtime.block_on(async {
+        let run = backend.run_workflow(
+            &workflow,
+            WorkflowContext::new(),
+            nadoo_flow_core::RunOptions::new().events(sender),
+        );
+        tokio::pin!(run);
+        let mut finished = 0;
+        let mut killed = false;
+        loop {
+            tokio::select! {
+                done = &mut run => break done,
+                Some(event) = events.recv() => {
+                    if matches!(event, nadoo_flow_core::RunEvent::NodeFinished { .. }) {
+                        finished += 1;
+                    }
+                    if !killed && finished >= 200 {
+                        // SIGKILL: no chance to acknowledge what it holds.
+                        workers.0[0].kill().expect("kill the worker");
+                        killed = true;
+                    }
+                }
+            }
+        }
+    })?;
+    if done.status != WorkflowStatus::Success {
+        return Err(format!("the run failed: {:?}", done.error).into());
+    }
+    for i in 0..N {
+        let id = format!("n{i}");
+        let runs = done.execution_path.iter().filter(|p| **p == *id).count();
+        if runs != 1 {
+            return Err(format!("node {id} finished {runs} times").into());
+        }
+    }
+    Ok(())
+}
+
+/// The example workflows give the same outputs, globals and steps on `nats` as on `native`.
+fn examples_match_native(url: &str) -> Result<(), Failed> {
+    let config = config(url, "conformance");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/workflows");
+    let runtime = tokio::runtime::Runtime::new()?;
+    for name in ["hello", "fan_out", "review", "failing"] {
+        let workflow = Workflow::from_toml_file(dir.join(format!("{name}.toml")))?;
+        let mut reports = Vec::new();
+        for (backend, config) in [("native", Value::Null), ("nats", config.clone())] {
+            let backend = BackendRegistry::create(backend, config)?;
+            let done =
+                runtime.block_on(backend.execute_workflow(&workflow, WorkflowContext::new()))?;
+            let mut path: Vec<String> = done
+                .execution_path
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            path.sort();
+            let outputs: std::collections::BTreeMap<String, Value> = done
+                .outputs()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.clone()))
+                .collect();
+            reports.push((
+                done.status,
+                outputs,
+                (*done.globals).clone(),
+                path,
+                done.error,
+            ));
+        }
+        if reports[0] != reports[1] {
+            return Err(format!("{name}: native {:?} vs nats {:?}", reports[0], reports[1]).into());
+        }
+    }
+    Ok(())
+}
+
+/// A worker that lacks a node's kind answers with an error and terminates the task.
+fn unknown_kind(url: &str) -> Result<(), Failed> {
+    // Workers of this test binary know every kind; a kind only the coordinator's side would
+    // know cannot be registered here, so the task is sent by hand with a kind no one has.
+    let config = config(url, "conformance");
+    let backend = BackendRegistry::create("nats", &config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let node = NodeSpec::from_kind("x", "set", json!({}))?.with_kind("no-such-kind", json!({}));
+    let context = nadoo_flow_core::NodeContext::new("x", Default::default());
+    let result =
+        runtime.block_on(backend.execute_node(&node, &context, &WorkflowContext::new()))?;
+    let error = result.error.unwrap_or_default();
+    if result.success || !error.contains("cannot make node kind `no-such-kind`") {
+        return Err(format!("expected an unknown-kind failure, got {error:?}").into());
+    }
+    Ok(())
+}
+
+/// A server that is not there is an error naming its URL, within the request timeout.
+fn unreachable_server() -> Result<(), Failed> {
+    let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let url = format!("nats://127.0.0.1:{port}");
+    let backend = BackendRegistry::create("nats", json!({ "url": url, "request_timeout": "1s" }))?;
+    let workflow = Workflow::builder("w")
+        .node(NodeSpec::start("start"))
+        .build()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let started = Instant::now();
+    let done = runtime.block_on(backend.execute_workflow(&workflow, WorkflowContext::new()))?;
+    let error = done.error.unwrap_or_default();
+    if done.status != WorkflowStatus::Failed || !error.contains(&format!("cannot connect to {url}"))
+    {
+        return Err(format!("expected a connection error naming {url}, got {error:?}").into());
+    }
+    if started.elapsed() > Duration::from_secs(30) {
+        return Err("the connection error took longer than 30 s".into());
+    }
+    Ok(())
+}
+
+/// A task larger than the server accepts fails its node with both sizes named.
+fn oversized(url: &str) -> Result<(), Failed> {
+    let config = config(url, "conformance");
+    let backend = BackendRegistry::create("nats", &config)?;
+    let big = "x".repeat(2 * 1024 * 1024);
+    let workflow = Workflow::builder("big")
+        .node(NodeSpec::start("start").next("huge"))
+        .node(NodeSpec::from_kind(
+            "huge",
+            "set",
+            json!({ "values": { "blob": big } }),
+        )?)
+        .build()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let done = runtime.block_on(backend.execute_workflow(&workflow, WorkflowContext::new()))?;
+    let error = done.error.unwrap_or_default();
+    if done.status != WorkflowStatus::Failed
+        || !error.contains("the task of node `huge` is")
+        || !error.contains("the server accepts at most 1048576 bytes")
+    {
+        return Err(format!("expected an oversized-task error, got {error:?}").into());
+    }
+    Ok(())
+}
