@@ -1,0 +1,140 @@
+//! `--backend nats` from the command line, with `nadoo-flow worker` processes: the example
+//! workflows give the same report as on `native`, and a worker stopped with Ctrl-C finishes
+//! the task it holds. Starts a real `nats-server -js` on a free loopback port.
+
+#![cfg(all(feature = "nats", feature = "native"))]
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_nadoo-flow");
+
+/// `nats-server -js` on a free loopback port with its own store; stopped on drop.
+struct NatsServer {
+    child: Child,
+    port: u16,
+    _store: tempfile::TempDir,
+}
+
+impl NatsServer {
+    fn start() -> NatsServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free loopback port");
+        let store = tempfile::tempdir().expect("a temp dir");
+        let child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(store.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start nats-server ({e}); install it with `apt-get install -y nats-server`")
+            });
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not listen within 15 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        NatsServer { child, port, _store: store }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A nadoo.toml pointing the `nats` backend at `server`, with its own stream names.
+fn config_file(dir: &Path, server: &NatsServer, prefix: &str) -> PathBuf {
+    let path = dir.join(format!("{prefix}.toml"));
+    let text = format!(
+        "[backends.nats]\nurl = \"nats://127.0.0.1:{}\"\nstream = \"{}\"\nsubject_prefix = \"{prefix}\"\nconsumer = \"{prefix}-workers\"\nack_wait = \"2s\"\nresult_timeout = \"60s\"\n",
+        server.port,
+        prefix.to_uppercase()
+    );
+    std::fs::write(&path, text).expect("writes");
+    path
+}
+
+fn worker(config: &Path) -> Child {
+    Command::new(BIN)
+        .args(["worker", "--backend", "nats", "--config"])
+        .arg(config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("a worker starts")
+}
+
+fn run_json(args: &[&str]) -> (Output, Value) {
+    let out = Command::new(BIN).args(args).output().expect("runs");
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out, report)
+}
+
+fn example(name: &str) -> String {
+    format!("{}/../../examples/workflows/{name}.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The same report, with the path compared as a set (concurrent nodes finish in any order).
+fn comparable(mut report: Value) -> Value {
+    if let Some(path) = report.get_mut("path").and_then(Value::as_array_mut) {
+        path.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    }
+    report
+}
+
+#[test]
+fn examples_give_the_same_report_on_nats_as_on_native() {
+    let server = NatsServer::start();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = config_file(dir.path(), &server, "cliparity");
+    let config_arg = config.display().to_string();
+    let mut workers: Vec<Child> = (0..2).map(|_| worker(&config)).collect();
+    for name in ["hello", "fan_out", "review", "failing"] {
+        let file = example(name);
+        let (native_out, native) = run_json(&["run", &file, "--json"]);
+        let (nats_out, nats) = run_json(&["run", &file, "--backend", "nats", "--config", &config_arg, "--json"]);
+        assert_eq!(nats_out.status.code(), native_out.status.code(), "{name}: {}", String::from_utf8_lossy(&nats_out.stderr));
+        assert_eq!(comparable(nats), comparable(native), "{name}");
+    }
+    for worker in &mut workers {
+        let _ = worker.kill();
+        let _ = worker.wait();
+    }
+}
+
+#[test]
+fn a_worker_stopped_with_ctrl_c_finishes_its_task() {
+    let server = NatsServer::start();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = config_file(dir.path(), &server, "clishutdown");
+    let workflow = dir.path().join("slow.toml");
+    std::fs::write(
+        &workflow,
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"slow\"]\n\n[[nodes]]\nid = \"slow\"\nkind = \"sleep\"\nconfig = { ms = 1500 }\n",
+    )
+    .expect("writes");
+    let mut worker = worker(&config);
+    let run = {
+        let workflow = workflow.display().to_string();
+        let config = config.display().to_string();
+        std::thread::spawn(move || run_json(&["run", &workflow, "--backend", "nats", "--config", &config, "--json"]))
+    };
+    // Let the worker take the task, then interrupt it as Ctrl-C would.
+    std::thread::sleep(Duration::from_millis(700));
+    let status = Command::new("kill").args(["-INT", &worker.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let (out, report) = run.join().expect("the run thread");
+    assert_eq!(report["status"], "success", "{}", String::from_utf8_lossy(&out.stderr));
+    let exit = worker.wait().expect("the worker exits");
+    assert!(exit.success(), "the worker exits cleanly after finishing: {exit:?}");
+}
