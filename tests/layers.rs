@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nadoo_flow::{
@@ -278,4 +279,50 @@ fn with_the_metrics_feature_executions_reach_the_metrics_facade() {
         }
     }
     assert_eq!((successes, failures, durations), (2, 1, 3));
+}
+
+/// A backend whose worker loop only records that it was asked to run.
+#[derive(Debug, Default)]
+struct WorkerProbe {
+    served: Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[async_trait]
+impl Backend for WorkerProbe {
+    fn name(&self) -> &str {
+        "probe"
+    }
+    fn capabilities(&self) -> nadoo_flow::Capabilities {
+        nadoo_flow::Capabilities::NONE
+    }
+    async fn execute_node(
+        &self,
+        _: &NodeSpec,
+        _: &NodeContext,
+        _: &WorkflowContext,
+    ) -> nadoo_flow::Result<NodeResult> {
+        Ok(NodeResult::default())
+    }
+    async fn run_worker(&self, _: nadoo_flow::CancellationToken) -> nadoo_flow::Result<()> {
+        self.served.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn layers_pass_worker_requests_through() {
+    let probe = WorkerProbe::default();
+    let served = Arc::clone(&probe.served);
+    let layered = MeteredBackend::new(
+        Box::new(nadoo_flow::CachingBackend::new(Box::new(probe))),
+        BackendMetrics::new(),
+    );
+    layered
+        .run_worker(nadoo_flow::CancellationToken::new())
+        .await
+        .expect("the probe serves");
+    assert!(
+        served.load(Ordering::SeqCst),
+        "the request reached the backend under the layers"
+    );
 }

@@ -27,7 +27,8 @@ const WORKER_CONFIG: &str = "NADOO_TEST_WORKER_CONFIG";
 struct NatsServer {
     child: Child,
     url: String,
-    _store: tempfile::TempDir,
+    port: u16,
+    store: tempfile::TempDir,
 }
 
 impl NatsServer {
@@ -37,9 +38,19 @@ impl NatsServer {
             .map(|a| a.port())
             .expect("a free loopback port");
         let store = tempfile::tempdir().expect("a temp dir");
+        let child = Self::spawn(port, store.path());
+        NatsServer {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+            port,
+            store,
+        }
+    }
+
+    fn spawn(port: u16, store: &std::path::Path) -> Child {
         let child = Command::new("nats-server")
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(store.path())
+            .arg(store)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -54,11 +65,14 @@ impl NatsServer {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        NatsServer {
-            child,
-            url: format!("nats://127.0.0.1:{port}"),
-            _store: store,
-        }
+        child
+    }
+
+    /// Stops the server and starts it again on the same port with the same store.
+    fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Self::spawn(self.port, self.store.path());
     }
 }
 
@@ -120,6 +134,8 @@ fn config(url: &str, prefix: &str) -> Value {
         "consumer": format!("{prefix}-workers"),
         "ack_wait": "2s",
         "result_timeout": "120s",
+        // An engine option: workers then run under the layer that applies it.
+        "max_retries": 0,
     })
 }
 
@@ -152,6 +168,10 @@ fn main() -> ExitCode {
     trials.push(Trial::test(
         "nats::unreachable_server_is_named",
         unreachable_server,
+    ));
+    trials.push(Trial::test(
+        "nats::server_restart_never_hangs",
+        server_restart,
     ));
     let url = server.url.clone();
     trials.push(Trial::test(
@@ -329,4 +349,51 @@ fn oversized(url: &str) -> Result<(), Failed> {
         return Err(format!("expected an oversized-task error, got {error:?}").into());
     }
     Ok(())
+}
+
+/// The server restarts in the middle of a run: the run goes on or fails with a clear error;
+/// it never hangs.
+fn server_restart() -> Result<(), Failed> {
+    let mut server = NatsServer::start();
+    let mut config = config(&server.url, "restart");
+    config["result_timeout"] = json!("5s");
+    let _workers = Workers::start(2, &config);
+    let mut builder = Workflow::builder("chain").node(NodeSpec::start("start").next("n0"));
+    for i in 0..40 {
+        builder = builder.node(
+            NodeSpec::from_kind(format!("n{i}"), "sleep", json!({ "ms": 25 }))?
+                .next(format!("n{}", i + 1)),
+        );
+    }
+    let workflow = builder.node(NodeSpec::end("n40")).build()?;
+    let backend = BackendRegistry::create("nats", &config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let done = runtime.block_on(async {
+        let run = backend.execute_workflow(&workflow, WorkflowContext::new());
+        tokio::pin!(run);
+        // Let the run get going, then restart the server under it.
+        let early = tokio::time::timeout(Duration::from_millis(300), &mut run).await;
+        if let Ok(done) = early {
+            return done;
+        }
+        tokio::task::block_in_place(|| server.restart());
+        match tokio::time::timeout(Duration::from_secs(90), run).await {
+            Ok(done) => done,
+            Err(_) => Err(nadoo_flow_core::Error::backend(
+                "test",
+                "the run hung for 90 s after the restart",
+            )),
+        }
+    })?;
+    match done.status {
+        WorkflowStatus::Success => Ok(()),
+        WorkflowStatus::Failed if done.error.as_deref().is_some_and(|e| e.contains("node `")) => {
+            Ok(())
+        }
+        other => Err(format!(
+            "neither success nor a clear failure: {other:?} {:?}",
+            done.error
+        )
+        .into()),
+    }
 }

@@ -38,10 +38,17 @@ impl NatsServer {
             });
         let deadline = Instant::now() + Duration::from_secs(15);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "nats-server did not listen within 15 s");
+            assert!(
+                Instant::now() < deadline,
+                "nats-server did not listen within 15 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        NatsServer { child, port, _store: store }
+        NatsServer {
+            child,
+            port,
+            _store: store,
+        }
     }
 }
 
@@ -81,7 +88,10 @@ fn run_json(args: &[&str]) -> (Output, Value) {
 }
 
 fn example(name: &str) -> String {
-    format!("{}/../../examples/workflows/{name}.toml", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../../examples/workflows/{name}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 /// The same report, with the path compared as a set (concurrent nodes finish in any order).
@@ -102,8 +112,21 @@ fn examples_give_the_same_report_on_nats_as_on_native() {
     for name in ["hello", "fan_out", "review", "failing"] {
         let file = example(name);
         let (native_out, native) = run_json(&["run", &file, "--json"]);
-        let (nats_out, nats) = run_json(&["run", &file, "--backend", "nats", "--config", &config_arg, "--json"]);
-        assert_eq!(nats_out.status.code(), native_out.status.code(), "{name}: {}", String::from_utf8_lossy(&nats_out.stderr));
+        let (nats_out, nats) = run_json(&[
+            "run",
+            &file,
+            "--backend",
+            "nats",
+            "--config",
+            &config_arg,
+            "--json",
+        ]);
+        assert_eq!(
+            nats_out.status.code(),
+            native_out.status.code(),
+            "{name}: {}",
+            String::from_utf8_lossy(&nats_out.stderr)
+        );
         assert_eq!(comparable(nats), comparable(native), "{name}");
     }
     for worker in &mut workers {
@@ -127,14 +150,35 @@ fn a_worker_stopped_with_ctrl_c_finishes_its_task() {
     let run = {
         let workflow = workflow.display().to_string();
         let config = config.display().to_string();
-        std::thread::spawn(move || run_json(&["run", &workflow, "--backend", "nats", "--config", &config, "--json"]))
+        std::thread::spawn(move || {
+            run_json(&[
+                "run",
+                &workflow,
+                "--backend",
+                "nats",
+                "--config",
+                &config,
+                "--json",
+            ])
+        })
     };
     // Let the worker take the task, then interrupt it as Ctrl-C would.
     std::thread::sleep(Duration::from_millis(700));
-    let status = Command::new("kill").args(["-INT", &worker.id().to_string()]).status().expect("kill runs");
+    let status = Command::new("kill")
+        .args(["-INT", &worker.id().to_string()])
+        .status()
+        .expect("kill runs");
     assert!(status.success());
     let (out, report) = run.join().expect("the run thread");
-    assert_eq!(report["status"], "success", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        report["status"],
+        "success",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let exit = worker.wait().expect("the worker exits");
-    assert!(exit.success(), "the worker exits cleanly after finishing: {exit:?}");
+    assert!(
+        exit.success(),
+        "the worker exits cleanly after finishing: {exit:?}"
+    );
 }

@@ -114,6 +114,10 @@ impl Backend for CachingBackend {
         self.inner.validate(workflow)
     }
 
+    async fn run_worker(&self, shutdown: crate::CancellationToken) -> Result<()> {
+        self.inner.run_worker(shutdown).await
+    }
+
     fn execution_options(&self) -> ExecutionOptions {
         self.inner.execution_options()
     }

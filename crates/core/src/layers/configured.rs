@@ -49,6 +49,10 @@ impl Backend for Configured {
         self.inner.validate(workflow)
     }
 
+    async fn run_worker(&self, shutdown: crate::CancellationToken) -> Result<()> {
+        self.inner.run_worker(shutdown).await
+    }
+
     fn execution_options(&self) -> ExecutionOptions {
         self.engine.apply(self.inner.execution_options())
     }

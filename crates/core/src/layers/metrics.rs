@@ -217,6 +217,10 @@ impl Backend for MeteredBackend {
         self.inner.validate(workflow)
     }
 
+    async fn run_worker(&self, shutdown: crate::CancellationToken) -> Result<()> {
+        self.inner.run_worker(shutdown).await
+    }
+
     fn execution_options(&self) -> ExecutionOptions {
         self.inner.execution_options()
     }

@@ -1,0 +1,130 @@
+//! Node executions per second on `nats` with 1, 2 and 4 worker processes on loopback, beside
+//! the same workflow on `native` in this process. Run: `cargo bench -p nadoo-flow-nats`
+//!
+//! Starts `nats-server -js` on a free port; this binary is also the worker (started with
+//! `NADOO_BENCH_WORKER_CONFIG` set).
+
+#![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nadoo_flow_core::{
+    BackendRegistry, CancellationToken, NodeSpec, Workflow, WorkflowContext, WorkflowStatus,
+};
+use serde_json::{Value, json};
+
+use nadoo_flow_native as _;
+use nadoo_flow_nats as _;
+
+const WORKER: &str = "NADOO_BENCH_WORKER_CONFIG";
+const NODES: usize = 10_000;
+
+fn main() {
+    if let Ok(config) = std::env::var(WORKER) {
+        let config: Value = serde_json::from_str(&config).expect("JSON");
+        let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+        let backend = BackendRegistry::create("nats", config).expect("linked");
+        if let Err(error) = runtime.block_on(backend.run_worker(CancellationToken::new())) {
+            eprintln!("worker: {error}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a port");
+    let store = tempfile::tempdir().expect("a temp dir");
+    let mut server = Command::new("nats-server")
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(store.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nats-server starts (apt-get install -y nats-server)");
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("throughput");
+    for i in 0..NODES {
+        start = start.next(format!("n{i}"));
+        builder = builder.node(
+            NodeSpec::from_kind(format!("n{i}"), "set", json!({ "values": { "i": i } }))
+                .expect("valid"),
+        );
+    }
+    let workflow = builder
+        .node(start)
+        .max_steps(NODES + 1)
+        .build()
+        .expect("valid");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+
+    let native = BackendRegistry::create("native", ()).expect("linked");
+    let started = Instant::now();
+    let done = runtime
+        .block_on(native.execute_workflow(&workflow, WorkflowContext::new()))
+        .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Success);
+    let native_rate = (NODES + 1) as f64 / started.elapsed().as_secs_f64();
+    println!("native (in process, baseline): {native_rate:>10.0} node executions/s");
+
+    for workers in [1, 2, 4] {
+        let prefix = format!("bench{workers}");
+        let config = json!({
+            "url": format!("nats://127.0.0.1:{port}"),
+            "stream": prefix.to_uppercase(),
+            "subject_prefix": prefix,
+            "consumer": format!("{prefix}-workers"),
+            "max_workers": 512,
+            "worker_concurrency": 256,
+        });
+        let mut children: Vec<Child> = (0..workers)
+            .map(|_| {
+                Command::new(std::env::current_exe().expect("own path"))
+                    .env(WORKER, config.to_string())
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .expect("a worker starts")
+            })
+            .collect();
+        let backend = BackendRegistry::create("nats", &config).expect("linked");
+        // Warm up: connection, stream, consumer.
+        let warm = Workflow::builder("warm")
+            .node(NodeSpec::start("start"))
+            .build()
+            .expect("valid");
+        runtime
+            .block_on(backend.execute_workflow(&warm, WorkflowContext::new()))
+            .expect("runs");
+        let started = Instant::now();
+        let done = runtime
+            .block_on(backend.execute_workflow(&workflow, WorkflowContext::new()))
+            .expect("runs");
+        let elapsed = started.elapsed();
+        assert_eq!(done.status, WorkflowStatus::Success, "{:?}", done.error);
+        let rate = (NODES + 1) as f64 / elapsed.as_secs_f64();
+        println!(
+            "nats, {workers} worker process{}: {rate:>10.0} node executions/s  ({:.3} of native)",
+            if workers == 1 { " " } else { "es" },
+            rate / native_rate
+        );
+        for child in &mut children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
