@@ -174,6 +174,10 @@ fn main() -> ExitCode {
         server_restart,
     ));
     let url = server.url.clone();
+    trials.push(Trial::test("nats::poison_task_fails_its_node", move || {
+        poison(&url)
+    }));
+    let url = server.url.clone();
     trials.push(Trial::test(
         "nats::oversized_task_is_refused_clearly",
         move || oversized(&url),
@@ -396,4 +400,59 @@ fn server_restart() -> Result<(), Failed> {
         )
         .into()),
     }
+}
+
+/// A task whose every delivery dies with its worker fails its node after `max_deliver`
+/// deliveries, with an error naming the node, instead of being delivered forever.
+fn poison(url: &str) -> Result<(), Failed> {
+    let mut config = config(url, "poison");
+    config["max_deliver"] = json!(1);
+    config["ack_wait"] = json!("1s");
+    let mut workers = Workers::start(1, &config);
+    let workflow = Workflow::builder("poison")
+        .node(NodeSpec::start("start").next("doomed"))
+        .node(NodeSpec::from_kind(
+            "doomed",
+            "sleep",
+            json!({ "ms": 60000 }),
+        )?)
+        .build()?;
+    let backend = BackendRegistry::create("nats", &config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let done = runtime.block_on(async {
+        let run = backend.run_workflow(
+            &workflow,
+            WorkflowContext::new(),
+            nadoo_flow_core::RunOptions::new().events(sender),
+        );
+        tokio::pin!(run);
+        let mut killed = false;
+        loop {
+            tokio::select! {
+                done = &mut run => break done,
+                Some(event) = events.recv() => {
+                    let doomed = matches!(&event, nadoo_flow_core::RunEvent::NodeStarted { node, .. } if *node == "doomed");
+                    if doomed && !killed {
+                        // Give the worker time to take the task, then kill it holding it.
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        workers.0[0].kill().expect("kill the worker");
+                        killed = true;
+                    }
+                }
+            }
+        }
+    })?;
+    let error = done.error.unwrap_or_default();
+    if done.status != WorkflowStatus::Failed
+        || !error.contains("node `doomed` failed")
+        || !error.contains("poison task")
+    {
+        return Err(format!(
+            "expected the node to fail as poison, got {:?}: {error}",
+            done.status
+        )
+        .into());
+    }
+    Ok(())
 }
