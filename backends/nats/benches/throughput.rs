@@ -6,9 +6,8 @@
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
-use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use nadoo_flow_core::{
     BackendRegistry, CancellationToken, NodeSpec, Workflow, WorkflowContext, WorkflowStatus,
@@ -16,7 +15,7 @@ use nadoo_flow_core::{
 use serde_json::{Value, json};
 
 use nadoo_flow_native as _;
-use nadoo_flow_nats as _;
+use nadoo_flow_nats::testing::NatsServer;
 
 const WORKER: &str = "NADOO_BENCH_WORKER_CONFIG";
 const NODES: usize = 10_000;
@@ -35,22 +34,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a port");
-    let store = tempfile::tempdir().expect("a temp dir");
-    let mut server = Command::new("nats-server")
-        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-        .arg(store.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nats-server starts (apt-get install -y nats-server)");
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-
+    let server = NatsServer::start();
     let mut start = NodeSpec::start("start");
     let mut builder = Workflow::builder("throughput");
     for i in 0..NODES {
@@ -83,7 +67,7 @@ fn main() {
     for workers in [1, 2, 4] {
         let prefix = format!("bench{workers}");
         let config = json!({
-            "url": format!("nats://127.0.0.1:{port}"),
+            "url": server.url(),
             "stream": prefix.to_uppercase(),
             "subject_prefix": prefix,
             "consumer": format!("{prefix}-workers"),
@@ -125,6 +109,5 @@ fn main() {
             let _ = child.wait();
         }
     }
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }

@@ -5,6 +5,8 @@ mod backend;
 mod client;
 mod config;
 mod task;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod worker;
 
 pub use crate::backend::NatsBackend;

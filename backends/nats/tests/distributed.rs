@@ -5,7 +5,7 @@
 //! This binary is also the worker: started with `NADOO_TEST_WORKER_CONFIG` set, it serves
 //! tasks until it is killed. The workers link the conformance suite's node kinds with it.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -17,71 +17,11 @@ use nadoo_flow_core::{
 };
 use serde_json::{Value, json};
 
-use nadoo_flow_nats as _;
+use nadoo_flow_nats::testing::NatsServer;
 // Linked to compare results with in-process runs.
 use nadoo_flow_native as _;
 
 const WORKER_CONFIG: &str = "NADOO_TEST_WORKER_CONFIG";
-
-/// A `nats-server -js` on a free loopback port with its own store directory; stopped on drop.
-struct NatsServer {
-    child: Child,
-    url: String,
-    port: u16,
-    store: tempfile::TempDir,
-}
-
-impl NatsServer {
-    fn start() -> NatsServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free loopback port");
-        let store = tempfile::tempdir().expect("a temp dir");
-        let child = Self::spawn(port, store.path());
-        NatsServer {
-            child,
-            url: format!("nats://127.0.0.1:{port}"),
-            port,
-            store,
-        }
-    }
-
-    fn spawn(port: u16, store: &std::path::Path) -> Child {
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(store)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start nats-server ({e}); install it with `apt-get install -y nats-server`")
-            });
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nats-server did not listen on port {port} within 15 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        child
-    }
-
-    /// Stops the server and starts it again on the same port with the same store.
-    fn restart(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.child = Self::spawn(self.port, self.store.path());
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Worker processes running this binary; killed on drop.
 struct Workers(Vec<Child>);
@@ -145,22 +85,22 @@ fn main() -> ExitCode {
     }
     let arguments = Arguments::from_args();
     let server = NatsServer::start();
-    let suite_config = config(&server.url, "conformance");
+    let suite_config = config(&server.url(), "conformance");
     let workers = Workers::start(2, &suite_config);
 
     let mut trials = Vec::new();
     // The conformance suite, every instance talking to this server, run by two workers.
     trials.extend(conformance_trials(suite_config));
-    let url = server.url.clone();
+    let url = server.url();
     trials.push(Trial::test(
         "nats::killed_worker_loses_nothing",
         move || killed_worker(&url),
     ));
-    let url = server.url.clone();
+    let url = server.url();
     trials.push(Trial::test("nats::examples_match_native", move || {
         examples_match_native(&url)
     }));
-    let url = server.url.clone();
+    let url = server.url();
     trials.push(Trial::test(
         "nats::unknown_kind_is_not_redelivered",
         move || unknown_kind(&url),
@@ -173,11 +113,11 @@ fn main() -> ExitCode {
         "nats::server_restart_never_hangs",
         server_restart,
     ));
-    let url = server.url.clone();
+    let url = server.url();
     trials.push(Trial::test("nats::poison_task_fails_its_node", move || {
         poison(&url)
     }));
-    let url = server.url.clone();
+    let url = server.url();
     trials.push(Trial::test(
         "nats::oversized_task_is_refused_clearly",
         move || oversized(&url),
@@ -359,7 +299,7 @@ fn oversized(url: &str) -> Result<(), Failed> {
 /// it never hangs.
 fn server_restart() -> Result<(), Failed> {
     let mut server = NatsServer::start();
-    let mut config = config(&server.url, "restart");
+    let mut config = config(&server.url(), "restart");
     config["result_timeout"] = json!("5s");
     let _workers = Workers::start(2, &config);
     let mut builder = Workflow::builder("chain").node(NodeSpec::start("start").next("n0"));

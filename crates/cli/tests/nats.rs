@@ -4,67 +4,22 @@
 
 #![cfg(all(feature = "nats", feature = "native"))]
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use nadoo_flow_nats::testing::NatsServer;
 
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_nadoo-flow");
-
-/// `nats-server -js` on a free loopback port with its own store; stopped on drop.
-struct NatsServer {
-    child: Child,
-    port: u16,
-    _store: tempfile::TempDir,
-}
-
-impl NatsServer {
-    fn start() -> NatsServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free loopback port");
-        let store = tempfile::tempdir().expect("a temp dir");
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start nats-server ({e}); install it with `apt-get install -y nats-server`")
-            });
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nats-server did not listen within 15 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        NatsServer {
-            child,
-            port,
-            _store: store,
-        }
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A nadoo.toml pointing the `nats` backend at `server`, with its own stream names.
 fn config_file(dir: &Path, server: &NatsServer, prefix: &str) -> PathBuf {
     let path = dir.join(format!("{prefix}.toml"));
     let text = format!(
         "[backends.nats]\nurl = \"nats://127.0.0.1:{}\"\nstream = \"{}\"\nsubject_prefix = \"{prefix}\"\nconsumer = \"{prefix}-workers\"\nack_wait = \"2s\"\nresult_timeout = \"60s\"\n",
-        server.port,
+        server.port(),
         prefix.to_uppercase()
     );
     std::fs::write(&path, text).expect("writes");
