@@ -237,8 +237,16 @@ impl NodeSpec {
 /// assert_eq!(workflow.start().id(), "start");
 /// # Ok::<(), nadoo_flow_core::Error>(())
 /// ```
+///
+/// Cloning is cheap: the graph is shared, not copied, so a run can hold its own handle.
 #[derive(Debug, Clone)]
 pub struct Workflow {
+    inner: Arc<Graph>,
+}
+
+/// The shared, immutable contents of a [`Workflow`].
+#[derive(Debug)]
+struct Graph {
     name: String,
     nodes: Vec<NodeSpec>,
     index: FxHashMap<NodeId, usize>,
@@ -246,7 +254,7 @@ pub struct Workflow {
     input: Map<String, Value>,
     max_steps: usize,
     warnings: Vec<Problem>,
-    plan: Arc<Plan>,
+    plan: Plan,
 }
 
 impl Workflow {
@@ -262,50 +270,50 @@ impl Workflow {
 
     /// The workflow's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.inner.name
     }
 
     /// The nodes, in the order they were added.
     pub fn nodes(&self) -> &[NodeSpec] {
-        &self.nodes
+        &self.inner.nodes
     }
 
     /// The node with id `id`.
     pub fn node(&self, id: &str) -> Option<&NodeSpec> {
-        self.index.get(id).map(|&i| &self.nodes[i])
+        self.inner.index.get(id).map(|&i| &self.inner.nodes[i])
     }
 
     /// The position of node `id` in [`nodes`](Self::nodes).
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.index.get(id).copied()
+        self.inner.index.get(id).copied()
     }
 
     /// The start node.
     pub fn start(&self) -> &NodeSpec {
-        &self.nodes[self.start]
+        &self.inner.nodes[self.inner.start]
     }
 
     pub(crate) fn start_index(&self) -> usize {
-        self.start
+        self.inner.start
     }
 
     pub(crate) fn plan(&self) -> &Plan {
-        &self.plan
+        &self.inner.plan
     }
 
     /// Default globals, overridden by the input a run is given.
     pub fn input(&self) -> &Map<String, Value> {
-        &self.input
+        &self.inner.input
     }
 
     /// The limit on node executions per run.
     pub fn max_steps(&self) -> usize {
-        self.max_steps
+        self.inner.max_steps
     }
 
     /// Problems that do not stop the workflow from running, such as unreachable nodes.
     pub fn warnings(&self) -> &[Problem] {
-        &self.warnings
+        &self.inner.warnings
     }
 }
 
@@ -366,8 +374,8 @@ impl WorkflowBuilder {
             .iter()
             .position(|n| n.role == NodeRole::Start)
             .ok_or_else(|| Error::InvalidWorkflow(vec![Problem::NoStartNode]))?;
-        let plan = Arc::new(Plan::new(&self.nodes, &index, start));
-        Ok(Workflow {
+        let plan = Plan::new(&self.nodes, &index, start);
+        let graph = Graph {
             name: self.name,
             nodes: self.nodes,
             index,
@@ -376,6 +384,9 @@ impl WorkflowBuilder {
             max_steps: self.max_steps,
             warnings,
             plan,
+        };
+        Ok(Workflow {
+            inner: Arc::new(graph),
         })
     }
 }
