@@ -214,13 +214,14 @@ fn construct<T: BackendType>(name: &'static str, config: Value) -> Result<Box<dy
     Ok(Box::new(T::from_config(config)?))
 }
 
-/// Deserializes a backend's typed configuration from `value`; `null` means the defaults.
+/// Deserializes a backend's typed configuration from `value`; `null` and an empty object mean
+/// the defaults.
 ///
 /// # Errors
 ///
 /// [`Error::InvalidConfig`] naming `backend` and the dotted path of the offending key.
 pub fn deserialize_config<C: BackendConfig>(backend: &str, value: Value) -> Result<C> {
-    if value.is_null() {
+    if value.is_null() || value.as_object().is_some_and(serde_json::Map::is_empty) {
         return Ok(C::default());
     }
     // The common case first; the path of an offending key is worked out only on failure.
@@ -252,6 +253,18 @@ pub(crate) struct Duplicate {
     pub(crate) sites: Vec<RegistrationSite>,
 }
 
+impl Duplicate {
+    /// The error every backend registry call returns while the duplicate is linked.
+    #[cold]
+    #[inline(never)]
+    fn error(&self) -> Error {
+        Error::DuplicateBackend {
+            name: self.name,
+            sites: self.sites.clone(),
+        }
+    }
+}
+
 /// Sorts registrations by name (then site) and refuses a name that appears twice: the one
 /// rule both registries, of backends and of node kinds, follow.
 pub(crate) fn sorted_unique<T: ?Sized>(
@@ -276,10 +289,7 @@ fn table() -> Result<&'static Table> {
     static TABLE: OnceLock<Result<Table, Duplicate>> = OnceLock::new();
     match TABLE.get_or_init(build_table) {
         Ok(table) => Ok(table),
-        Err(d) => Err(Error::DuplicateBackend {
-            name: d.name,
-            sites: d.sites.clone(),
-        }),
+        Err(d) => Err(d.error()),
     }
 }
 
@@ -311,6 +321,9 @@ impl Table {
         self.get(name).ok_or_else(|| self.not_found(name))
     }
 
+    // Out of line: it keeps the lookup that succeeds small.
+    #[cold]
+    #[inline(never)]
     fn not_found(&self, name: &str) -> Error {
         if let Some(known) = inventory::iter::<WorkspaceBackend>
             .into_iter()
@@ -735,5 +748,30 @@ mod tests {
         assert_eq!(suggest("nativ", &names), Some("native"));
         assert_eq!(suggest("nast", &names), Some("nats"));
         assert_eq!(suggest("kubernetes", &names), None);
+    }
+
+    /// A configuration whose `port` has no serde default, though the type has a `Default`.
+    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Strict {
+        port: u16,
+    }
+
+    impl Default for Strict {
+        fn default() -> Self {
+            Strict { port: 4222 }
+        }
+    }
+
+    #[test]
+    fn null_and_an_empty_object_mean_the_defaults() {
+        for empty in [Value::Null, serde_json::json!({})] {
+            let config: Strict = deserialize_config("b", empty).expect("defaults");
+            assert_eq!(config, Strict::default());
+        }
+        let given: Strict = deserialize_config("b", serde_json::json!({"port": 1})).expect("ok");
+        assert_eq!(given.port, 1);
+        let err = deserialize_config::<Strict>("b", serde_json::json!({"prt": 1})).unwrap_err();
+        assert!(err.to_string().contains("unknown field `prt`"), "{err}");
     }
 }
