@@ -816,3 +816,63 @@ async fn ten_thousand_node_fan_out_and_join() {
     assert_eq!(join.input.outputs.len(), N);
     assert_eq!(join.input.outputs["n9999"], json!(9999));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_join_sees_its_inputs_in_id_order_whatever_order_they_finish_in() {
+    // Declared, and finishing, in an order that is neither the ids' order nor its reverse.
+    let sources = [("m", 30), ("z", 1), ("a", 15), ("q", 45)];
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("ordered-join");
+    for (id, ms) in sources {
+        start = start.next(id);
+        builder = builder.node(
+            NodeSpec::new(
+                id,
+                Slow {
+                    ms,
+                    output: json!({ "from": id }),
+                    global: None,
+                },
+            )
+            .next("join"),
+        );
+    }
+    let workflow = builder
+        .node(start)
+        .node(NodeSpec::new("join", Echo))
+        .build()
+        .expect("valid");
+    let done = run(&workflow).await;
+    assert_eq!(done.status, WorkflowStatus::Success);
+    let outputs = &done.node_contexts["join"].input.outputs;
+    let ids: Vec<&str> = outputs.keys().map(|id| id.as_str()).collect();
+    assert_eq!(ids, ["a", "m", "q", "z"]);
+    for (id, _) in sources {
+        assert_eq!(outputs[id], json!({ "from": id }));
+    }
+}
+
+#[tokio::test]
+async fn a_checkpoint_naming_a_stranger_to_a_join_is_refused() {
+    let workflow = approval_workflow();
+    let first = native()
+        .execute_workflow(&workflow, WorkflowContext::new())
+        .await
+        .expect("runs");
+    // `publish` waits for `write` and `ask`; claim it heard from `start` instead.
+    let mut stored = serde_json::to_value(&first).expect("serializes");
+    let joins = stored["checkpoint"]["joins"]
+        .as_array_mut()
+        .expect("the checkpoint has joins");
+    assert_eq!(joins[0]["node"], "publish");
+    joins[0]["inputs"] = json!({ "start": {} });
+    let tampered: WorkflowContext = serde_json::from_value(stored).expect("deserializes");
+    let err = native()
+        .resume(&workflow, tampered, json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot resume workflow `approval` from this checkpoint: node `start` is not a source of join `publish`"
+    );
+}

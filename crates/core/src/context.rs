@@ -111,6 +111,17 @@ impl Outputs {
         }
     }
 
+    /// Outputs from pairs already in id order with distinct ids, as the scheduler hands them
+    /// to a node: no sort.
+    pub(crate) fn from_sorted(entries: impl Iterator<Item = (NodeId, Value)>) -> Self {
+        let entries: SmallVec<[(NodeId, Value); 1]> = entries.collect();
+        debug_assert!(
+            entries.windows(2).all(|pair| pair[0].0 < pair[1].0),
+            "outputs out of id order"
+        );
+        Outputs(entries)
+    }
+
     /// The predecessor ids, in order.
     pub fn keys(&self) -> impl Iterator<Item = &NodeId> {
         self.0.iter().map(|(k, _)| k)

@@ -36,6 +36,9 @@ pub(crate) struct Edge {
     pub(crate) source: EdgeSource,
     /// Leaves a loop: a skip of it waits until the run is idle.
     pub(crate) loop_exit: bool,
+    /// Where the output it carries goes among its target's join sources (forward edges of
+    /// real joins only).
+    pub(crate) slot: u32,
 }
 
 /// Per-node scheduling facts.
@@ -51,6 +54,12 @@ pub(crate) struct Plan {
     pub(crate) in_loop: Vec<bool>,
     /// Position in a topological order of forward edges; later wins concurrent global writes.
     pub(crate) rank: Vec<u32>,
+    /// The distinct sources of each real join's forward edges, in node id order: a join
+    /// collects its inputs by slot and hands them on in the order `Outputs` keeps, so that no
+    /// join ever sorts. Compressed rows: node `v`'s are
+    /// `join_sources[join_start[v]..join_start[v + 1]]`.
+    join_start: Vec<u32>,
+    join_sources: Vec<u32>,
 }
 
 impl Plan {
@@ -79,6 +88,7 @@ impl Plan {
                         kind: EdgeKind::Forward,
                         source,
                         loop_exit: false,
+                        slot: 0,
                     })
                     .collect()
             })
@@ -113,14 +123,84 @@ impl Plan {
             }
         }
         let rank = topological_rank(&out, &joins, start, &reachable);
+        let (join_start, join_sources) = join_slots(nodes, &mut out, &joins, &reachable);
         Plan {
             out,
             joins,
             loop_joins,
             in_loop,
             rank,
+            join_start,
+            join_sources,
         }
     }
+
+    /// The distinct forward sources of node `v`, in node id order (empty unless `v` is a
+    /// real join).
+    pub(crate) fn join_sources(&self, v: usize) -> &[u32] {
+        let (from, to) = (self.join_start[v], self.join_start[v + 1]);
+        &self.join_sources[from as usize..to as usize]
+    }
+}
+
+/// Numbers the sources of each real join (a node with several forward edges in) in node id
+/// order and gives every such edge its source's slot.
+fn join_slots(
+    nodes: &[NodeSpec],
+    out: &mut [Vec<Edge>],
+    joins: &[u32],
+    reachable: &[bool],
+) -> (Vec<u32>, Vec<u32>) {
+    let n = out.len();
+    let mut join_start = vec![0u32; n + 1];
+    for u in (0..n).filter(|&u| reachable[u]) {
+        for edge in out[u].iter().filter(|e| e.kind == EdgeKind::Forward) {
+            if joins[edge.to] > 1 {
+                join_start[edge.to + 1] += 1;
+            }
+        }
+    }
+    for v in 0..n {
+        join_start[v + 1] += join_start[v];
+    }
+    let mut join_sources = vec![0u32; join_start[n] as usize];
+    let mut filled = join_start.clone();
+    for u in (0..n).filter(|&u| reachable[u]) {
+        for edge in out[u].iter().filter(|e| e.kind == EdgeKind::Forward) {
+            if joins[edge.to] > 1 {
+                join_sources[filled[edge.to] as usize] = u as u32;
+                filled[edge.to] += 1;
+            }
+        }
+    }
+    // Sort and deduplicate each row (two edges from one node share a slot).
+    let mut compacted = Vec::with_capacity(join_sources.len());
+    let mut starts = vec![0u32; n + 1];
+    for v in 0..n {
+        let row = &mut join_sources[join_start[v] as usize..join_start[v + 1] as usize];
+        row.sort_unstable_by(|&a, &b| nodes[a as usize].id().cmp(nodes[b as usize].id()));
+        let row_start = compacted.len();
+        for &u in row.iter() {
+            if compacted.len() == row_start || compacted.last() != Some(&u) {
+                compacted.push(u);
+            }
+        }
+        starts[v + 1] = compacted.len() as u32;
+    }
+    compacted.shrink_to_fit();
+    for u in (0..n).filter(|&u| reachable[u]) {
+        for edge in out[u].iter_mut().filter(|e| e.kind == EdgeKind::Forward) {
+            let v = edge.to;
+            if joins[v] > 1 {
+                let row = &compacted[starts[v] as usize..starts[v + 1] as usize];
+                let id = nodes[u].id();
+                edge.slot = row
+                    .binary_search_by(|&w| nodes[w as usize].id().cmp(id))
+                    .map_or(0, |slot| slot as u32);
+            }
+        }
+    }
+    (starts, compacted)
 }
 
 /// Marks the edges that close a cycle in a depth-first walk from `start` as back edges, and

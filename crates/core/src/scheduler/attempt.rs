@@ -36,15 +36,16 @@ pub(crate) enum Outcome {
     Panicked(String),
 }
 
-/// Runs `node_ctx` on `backend` until an attempt succeeds, the retries run out, or it panics.
+/// Runs `node_ctx` on `backend` until an attempt succeeds, the retries run out, or it panics;
+/// `node_ctx.attempt` counts the attempts. The context stays where the caller keeps it.
 pub(crate) async fn execute<B: Backend + ?Sized>(
     backend: &B,
     spec: &NodeSpec,
     header: &WorkflowContext,
-    mut node_ctx: NodeContext,
+    node_ctx: &mut NodeContext,
     limits: Limits,
     events: Option<&UnboundedSender<RunEvent>>,
-) -> (NodeContext, Outcome, Duration) {
+) -> (Outcome, Duration) {
     let started = Instant::now();
     loop {
         send(events, || RunEvent::NodeStarted {
@@ -61,7 +62,7 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
             node = spec.id(),
             attempt = node_ctx.attempt,
         );
-        let call = AssertUnwindSafe(backend.execute_node(spec, &node_ctx, header)).catch_unwind();
+        let call = AssertUnwindSafe(backend.execute_node(spec, node_ctx, header)).catch_unwind();
         let call = if span.is_disabled() {
             Either::Left(call)
         } else {
@@ -80,10 +81,10 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
         let reason = match attempt {
             Err(panic) => {
                 let message = format!("panicked: {}", panic_message(panic.as_ref()));
-                return (node_ctx, Outcome::Panicked(message), started.elapsed());
+                return (Outcome::Panicked(message), started.elapsed());
             }
             Ok(Ok(result)) if result.success || result.interrupt => {
-                return (node_ctx, Outcome::Done(result), started.elapsed());
+                return (Outcome::Done(result), started.elapsed());
             }
             Ok(Ok(result)) => result
                 .error
@@ -91,7 +92,7 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
             Ok(Err(error)) => error.to_string(),
         };
         if node_ctx.attempt > limits.max_retries {
-            return (node_ctx, Outcome::Failed(reason), started.elapsed());
+            return (Outcome::Failed(reason), started.elapsed());
         }
         let delay = backoff(limits.retry_backoff, node_ctx.attempt);
         send(events, || RunEvent::NodeRetried {

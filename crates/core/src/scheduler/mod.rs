@@ -112,18 +112,19 @@ pub async fn run<B: Backend + ?Sized>(
             state.steps += 1;
             let epoch = activation.epoch;
             let concurrent = !in_flight.is_empty() || !state.ready.is_empty();
-            let node_ctx = state.node_context(activation, concurrent);
+            let mut node_ctx = state.node_context(activation, concurrent);
             state.running[index] = true;
             let node_limits = Limits {
                 timeout: spec.timeout_limit().or(limits.timeout),
                 max_retries: spec.retry_limit().unwrap_or(limits.max_retries),
                 retry_backoff: limits.retry_backoff,
             };
-            let execution = attempt::execute(backend, spec, header, node_ctx, node_limits, events);
             if !concurrent {
                 // The only node that can run now: a linear segment runs inline, without the
                 // bookkeeping of concurrent execution.
-                let done = match &cancel {
+                let execution =
+                    attempt::execute(backend, spec, header, &mut node_ctx, node_limits, events);
+                let (outcome, duration) = match &cancel {
                     None => execution.await,
                     Some(token) => tokio::select! {
                         biased;
@@ -131,13 +132,18 @@ pub async fn run<B: Backend + ?Sized>(
                         done = execution => done,
                     },
                 };
-                let (node_ctx, outcome, duration) = done;
                 if let Err(reason) = state.finish(index, epoch, node_ctx, outcome, duration) {
                     break 'run Some(reason);
                 }
                 continue;
             }
-            in_flight.push(async move { (index, epoch, execution.await) });
+            in_flight.push(async move {
+                let mut node_ctx = node_ctx;
+                let (outcome, duration) =
+                    attempt::execute(backend, spec, header, &mut node_ctx, node_limits, events)
+                        .await;
+                (index, epoch, (node_ctx, outcome, duration))
+            });
         }
         if in_flight.is_empty() {
             if !state.stopping && (!state.ready.is_empty() || state.flush_deferred()) {
@@ -181,7 +187,8 @@ pub async fn run<B: Backend + ?Sized>(
     Ok(state.ctx)
 }
 
-/// The outputs that activate a node, by predecessor position; inline for one predecessor.
+/// The outputs that activate a node, by predecessor position, in the predecessors' id order;
+/// inline for one predecessor.
 type Inputs = SmallVec<[(usize, Value); 1]>;
 
 /// A node about to run, with the outputs that activated it.
@@ -197,7 +204,9 @@ struct Activation {
 #[derive(Debug, Default)]
 struct Join {
     resolved: u32,
-    inputs: Inputs,
+    /// The outputs received so far, by slot: the position of their source among the join's
+    /// sources (`Plan::join_sources`), which are in id order.
+    slots: Vec<Option<Value>>,
     epoch: u32,
 }
 
@@ -300,11 +309,13 @@ impl<'w> State<'w> {
 
     fn node_context(&self, activation: Activation, concurrent: bool) -> NodeContext {
         let mut input = NodeInput::new(Arc::clone(&self.ctx.globals));
-        input.outputs = activation
-            .inputs
-            .into_iter()
-            .map(|(from, output)| (self.workflow.nodes()[from].node_id().clone(), output))
-            .collect();
+        let nodes = self.workflow.nodes();
+        input.outputs = Outputs::from_sorted(
+            activation
+                .inputs
+                .into_iter()
+                .map(|(from, output)| (nodes[from].node_id().clone(), output)),
+        );
         let mut node_ctx =
             NodeContext::new(self.workflow.nodes()[activation.node].node_id(), input);
         node_ctx.status = NodeStatus::Running;
@@ -364,26 +375,35 @@ impl<'w> State<'w> {
         node_ctx.output = Some(output.clone());
         self.record(node_ctx, duration);
 
-        let edges = self.plan.out[index].len();
-        let mut skipped = Vec::new();
-        for edge in 0..edges {
-            let chosen = match selection {
-                Selection::AllNext => self.plan.out[index][edge].source == EdgeSource::Next,
-                Selection::Edge(chosen) => chosen == edge,
-                Selection::Direct(_) => false,
-            };
-            if chosen {
-                self.take(index, edge, output.clone(), epoch);
+        let out = &self.plan.out[index];
+        let chosen = |edge: usize| match selection {
+            Selection::AllNext => out[edge].source == EdgeSource::Next,
+            Selection::Edge(chosen) => chosen == edge,
+            Selection::Direct(_) => false,
+        };
+        let taken: SmallVec<[usize; 2]> = (0..out.len()).filter(|&e| chosen(e)).collect();
+        let skipped: Vec<SkipEdge> = (0..out.len())
+            .filter(|&e| !chosen(e))
+            .map(|edge| SkipEdge {
+                from: index,
+                edge,
+                forced: false,
+            })
+            .collect();
+        // Every taken edge hands on the output; the last one gets it without a copy.
+        let mut output = Some(output);
+        for (i, &edge) in taken.iter().enumerate() {
+            let handed = if i + 1 == taken.len() {
+                output.take()
             } else {
-                skipped.push(SkipEdge {
-                    from: index,
-                    edge,
-                    forced: false,
-                });
+                output.clone()
+            };
+            if let Some(handed) = handed {
+                self.take(index, edge, handed, epoch);
             }
         }
         self.skip(skipped, epoch);
-        if let Selection::Direct(target) = selection {
+        if let (Selection::Direct(target), Some(output)) = (selection, output) {
             self.ready.push_back(Activation {
                 node: target,
                 inputs: smallvec![(index, output)],
@@ -509,7 +529,7 @@ impl<'w> State<'w> {
                 resume: None,
             }),
             EdgeKind::Forward => {
-                let skipped = self.resolve(e.to, Some((from, output)), epoch);
+                let skipped = self.resolve(e.to, Some((from, e.slot, output)), epoch);
                 debug_assert!(!skipped, "a node with an input is never skipped");
             }
         }
@@ -539,35 +559,66 @@ impl<'w> State<'w> {
         }
     }
 
-    /// Resolves one incoming edge of `node`. When it was the last one, the node becomes ready
-    /// (some edge was taken) or is skipped (returns `true`).
-    fn resolve(&mut self, node: usize, input: Option<(usize, Value)>, epoch: u32) -> bool {
-        let mut join = self.joins.remove(&node).unwrap_or_default();
-        join.resolved += 1;
-        join.epoch = join.epoch.max(epoch);
-        if let Some(input) = input {
-            join.inputs.push(input);
-        }
+    /// Resolves one incoming edge of `node`, taken with `(source, slot, output)` or skipped
+    /// (`None`). When it was the last one, the node becomes ready (some edge was taken) or is
+    /// skipped (returns `true`).
+    fn resolve(&mut self, node: usize, input: Option<(usize, u32, Value)>, epoch: u32) -> bool {
         let expected = if self.fired[node] && self.plan.in_loop[node] {
             self.plan.loop_joins[node]
         } else {
             self.plan.joins[node]
         };
+        if expected <= 1 && !self.joins.contains_key(&node) {
+            // One edge decides alone: no join state.
+            self.fired[node] = true;
+            let Some((from, _, output)) = input else {
+                return true;
+            };
+            self.ready.push_back(Activation {
+                node,
+                inputs: smallvec![(from, output)],
+                epoch,
+                resume: None,
+            });
+            return false;
+        }
+        let mut join = self.joins.remove(&node).unwrap_or_default();
+        join.resolved += 1;
+        join.epoch = join.epoch.max(epoch);
+        if let Some((_, slot, output)) = input {
+            let width = self.plan.join_sources(node).len();
+            if join.slots.len() < width {
+                join.slots.resize(width, None);
+            }
+            // A later output of the same source replaces the earlier one.
+            join.slots[slot as usize] = Some(output);
+        }
         if join.resolved < expected {
             self.joins.insert(node, join);
             return false;
         }
         self.fired[node] = true;
-        if join.inputs.is_empty() {
+        if join.slots.iter().all(Option::is_none) {
             return true;
         }
+        let inputs = self.slot_inputs(node, join.slots);
         self.ready.push_back(Activation {
             node,
-            inputs: join.inputs,
+            inputs,
             epoch: join.epoch,
             resume: None,
         });
         false
+    }
+
+    /// A join's filled slots as inputs, in the sources' id order.
+    fn slot_inputs(&self, node: usize, slots: Vec<Option<Value>>) -> Inputs {
+        let sources = self.plan.join_sources(node);
+        slots
+            .into_iter()
+            .zip(sources)
+            .filter_map(|(output, &from)| Some((from as usize, output?)))
+            .collect()
     }
 
     /// Records that `node` does not run in this pass. A node that ran in an earlier pass of a
@@ -658,10 +709,11 @@ impl<'w> State<'w> {
         let mut joins = Vec::new();
         for (node, join) in pending {
             {
+                let inputs = self.slot_inputs(node, join.slots);
                 joins.push(JoinState {
                     node: self.id(node).to_owned(),
                     resolved: join.resolved,
-                    inputs: named(self, join.inputs),
+                    inputs: named(self, inputs),
                     epoch: join.epoch,
                 });
             }
@@ -729,9 +781,20 @@ impl<'w> State<'w> {
         }
         for join in checkpoint.joins {
             let node = self.index(&join.node)?;
+            let sources = self.plan.join_sources(node);
+            let mut slots = vec![None; sources.len()];
+            for (id, output) in join.inputs {
+                let slot = sources
+                    .binary_search_by(|&from| self.id(from as usize).cmp(id.as_str()))
+                    .map_err(|_| Error::InvalidCheckpoint {
+                        workflow: self.workflow.name().to_owned(),
+                        reason: format!("node `{id}` is not a source of join `{}`", join.node),
+                    })?;
+                slots[slot] = Some(output);
+            }
             let restored = Join {
                 resolved: join.resolved,
-                inputs: indexed(self, join.inputs)?,
+                slots,
                 epoch: join.epoch,
             };
             self.joins.insert(node, restored);
