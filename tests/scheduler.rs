@@ -876,3 +876,111 @@ async fn a_checkpoint_naming_a_stranger_to_a_join_is_refused() {
         "cannot resume workflow `approval` from this checkpoint: node `start` is not a source of join `publish`"
     );
 }
+
+/// Reports where the scheduler placed it, after meeting the others at a barrier.
+#[derive(Debug)]
+struct Placed(Arc<Barrier>);
+
+#[async_trait]
+impl Node for Placed {
+    async fn execute(&self, ctx: &NodeContext) -> Result<NodeResult, BoxError> {
+        self.0.wait().await;
+        Ok(NodeResult::ok(json!({
+            "concurrent": ctx.runs_concurrently(),
+            "own_task": ctx.has_own_task(),
+        })))
+    }
+}
+
+fn meeting(n: usize, barrier: &Arc<Barrier>) -> Workflow {
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("meeting");
+    for i in 0..n {
+        start = start.next(format!("n{i}"));
+        builder = builder.node(NodeSpec::new(format!("n{i}"), Placed(Arc::clone(barrier))));
+    }
+    builder.node(start).build().expect("valid")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_multi_threaded_runtime_concurrent_nodes_get_tasks_and_all_may_wait_at_once() {
+    // Forty nodes that each wait for all the others: they finish only if the pool of runner
+    // tasks grows to forty although two threads could run them all.
+    let barrier = Arc::new(Barrier::new(40));
+    let workflow = meeting(40, &barrier);
+    let done = tokio::time::timeout(Duration::from_secs(30), run(&workflow))
+        .await
+        .expect("all forty met");
+    assert_eq!(done.status, WorkflowStatus::Success);
+    for i in 0..40 {
+        let placed = done.output(&format!("n{i}")).expect("ran");
+        assert_eq!(placed["concurrent"], true);
+        assert_eq!(placed["own_task"], true, "n{i}");
+    }
+    // The start node ran alone, inline.
+    assert!(!done.node_contexts["start"].runs_concurrently());
+}
+
+/// Counts how many of its kind run at once, and waits until a group of them has met.
+#[derive(Debug)]
+struct GaugedMeet {
+    active: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+    group: Arc<Barrier>,
+}
+
+#[async_trait]
+impl Node for GaugedMeet {
+    async fn execute(&self, _: &NodeContext) -> Result<NodeResult, BoxError> {
+        let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        self.group.wait().await;
+        self.active.fetch_sub(1, Ordering::SeqCst);
+        Ok(NodeResult::ok(json!({})))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runner_tasks_reach_max_workers_and_never_exceed_it() {
+    // Groups of four must meet: the run ends only if four nodes run at once, and the gauge
+    // fails it if more ever do.
+    let active = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let group = Arc::new(Barrier::new(4));
+    let mut builder = Workflow::builder("bounded-tasks");
+    let mut start = NodeSpec::start("start");
+    for i in 0..28 {
+        start = start.next(format!("n{i}"));
+        builder = builder.node(NodeSpec::new(
+            format!("n{i}"),
+            GaugedMeet {
+                active: Arc::clone(&active),
+                peak: Arc::clone(&peak),
+                group: Arc::clone(&group),
+            },
+        ));
+    }
+    let workflow = builder.node(start).build().expect("valid");
+    // Through the backend's own configuration, which a layer applies.
+    let backend = BackendRegistry::create("native", json!({ "max_workers": 4 })).expect("valid");
+    let done = tokio::time::timeout(
+        Duration::from_secs(30),
+        backend.execute_workflow(&workflow, WorkflowContext::new()),
+    )
+    .await
+    .expect("every group of four met")
+    .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Success);
+    assert_eq!(done.execution_path.len(), 29);
+    assert_eq!(peak.load(Ordering::SeqCst), 4, "four at once, never more");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn on_a_single_thread_concurrent_nodes_share_the_schedulers_task() {
+    let barrier = Arc::new(Barrier::new(3));
+    let done = run(&meeting(3, &barrier)).await;
+    assert_eq!(done.status, WorkflowStatus::Success);
+    let placed = done.output("n0").expect("ran");
+    assert_eq!(placed["concurrent"], true);
+    assert_eq!(placed["own_task"], false);
+}

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 
+use nadoo_flow_core::scheduler::{self, RunOptions};
 use nadoo_flow_core::{
     Backend, BackendType, Capabilities, Capability, NodeContext, NodeResult, NodeSpec, Result,
-    WorkflowContext, async_trait, backend,
+    Workflow, WorkflowContext, async_trait, backend,
 };
 use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio_util::task::AbortOnDropHandle;
@@ -47,7 +48,10 @@ impl Backend for NativeBackend {
         node_context: &NodeContext,
         _workflow_context: &WorkflowContext,
     ) -> Result<NodeResult> {
-        let outcome = if node_context.runs_concurrently() && multi_threaded() {
+        let outcome = if node_context.runs_concurrently()
+            && !node_context.has_own_task()
+            && multi_threaded()
+        {
             // Other nodes run at the same time: give this one a task of its own, so that
             // CPU-bound nodes use every core. Dropping the run aborts the task.
             let code = Arc::clone(node.node());
@@ -65,6 +69,23 @@ impl Backend for NativeBackend {
             node.node().execute(node_context).await
         };
         Ok(outcome.unwrap_or_else(|error| NodeResult::failed(error.to_string())))
+    }
+
+    /// On a multi-threaded runtime, every node that runs beside others gets a task of its own
+    /// straight from the scheduler, so that CPU-bound nodes use every core; elsewhere the
+    /// shared scheduler as every backend runs it.
+    async fn run_workflow(
+        &self,
+        workflow: &Workflow,
+        context: WorkflowContext,
+        options: RunOptions,
+    ) -> Result<WorkflowContext> {
+        self.validate(workflow)?;
+        if multi_threaded() {
+            scheduler::run_on_tasks(self, workflow, context, options).await
+        } else {
+            scheduler::run(self, workflow, context, options).await
+        }
     }
 }
 

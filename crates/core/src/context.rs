@@ -288,9 +288,22 @@ pub struct NodeContext {
     /// (Boxed: it is rare, and every node's context is kept for the run.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<Box<Value>>,
-    /// Whether other nodes of the run are running or waiting at the same time.
+    /// Whether other nodes of the run are running or waiting at the same time, and whether
+    /// the scheduler gave the execution a task of its own.
     #[serde(skip)]
-    concurrent: bool,
+    placement: Placement,
+}
+
+/// Where a node execution runs, as far as the scheduler decided it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Placement {
+    /// The only node running: inline, in the scheduler's task.
+    #[default]
+    Alone,
+    /// Beside others, in the scheduler's task: a backend may spawn it.
+    Shared,
+    /// Beside others, on a task of its own the scheduler spawned.
+    OwnTask,
 }
 
 impl NodeContext {
@@ -306,7 +319,7 @@ impl NodeContext {
             duration: None,
             metadata: Map::new(),
             resume: None,
-            concurrent: false,
+            placement: Placement::Alone,
         }
     }
 
@@ -315,11 +328,26 @@ impl NodeContext {
     /// A backend may run a node on another thread when this is true, and should run it inline
     /// otherwise: spawning buys nothing for a node that runs alone.
     pub fn runs_concurrently(&self) -> bool {
-        self.concurrent
+        self.placement != Placement::Alone
+    }
+
+    /// Whether the scheduler already runs this execution on a tokio task of its own (see
+    /// [`scheduler::run_on_tasks`](crate::scheduler::run_on_tasks)): a backend that runs nodes
+    /// in this process need not spawn one.
+    pub fn has_own_task(&self) -> bool {
+        self.placement == Placement::OwnTask
     }
 
     pub(crate) fn set_concurrent(&mut self, concurrent: bool) {
-        self.concurrent = concurrent;
+        self.placement = if concurrent {
+            Placement::Shared
+        } else {
+            Placement::Alone
+        };
+    }
+
+    pub(crate) fn set_own_task(&mut self) {
+        self.placement = Placement::OwnTask;
     }
 }
 

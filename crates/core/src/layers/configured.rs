@@ -8,7 +8,7 @@ use crate::config::EngineOptions;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::Result;
 use crate::result::NodeResult;
-use crate::scheduler::ExecutionOptions;
+use crate::scheduler::{ExecutionOptions, RunOptions};
 use crate::workflow::{NodeSpec, Workflow};
 
 /// A backend made with engine options in its configuration.
@@ -43,6 +43,18 @@ impl Backend for Configured {
         self.inner
             .execute_node(node, node_context, workflow_context)
             .await
+    }
+
+    /// The inner backend runs the workflow in its own way, with these engine options under
+    /// the run's own.
+    async fn run_workflow(
+        &self,
+        workflow: &Workflow,
+        context: WorkflowContext,
+        mut options: RunOptions,
+    ) -> Result<WorkflowContext> {
+        options.engine = options.engine.or(self.engine.clone());
+        self.inner.run_workflow(workflow, context, options).await
     }
 
     fn validate(&self, workflow: &Workflow) -> Result<()> {

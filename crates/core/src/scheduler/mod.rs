@@ -26,6 +26,7 @@ mod attempt;
 mod checkpoint;
 mod events;
 mod options;
+mod tasks;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub use self::options::{
 
 use self::attempt::{Limits, Outcome, send};
 use self::checkpoint::{JoinState, PendingNode};
+use self::tasks::{Finished, Spawn, Tasks};
 use crate::backend::Backend;
 use crate::context::{
     NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
@@ -70,6 +72,66 @@ pub async fn run<B: Backend + ?Sized>(
     context: WorkflowContext,
     options: RunOptions,
 ) -> Result<WorkflowContext> {
+    drive(backend, workflow, context, options, |_, _| None).await
+}
+
+/// [`run`], with every node that runs concurrently with others on a tokio task of its own;
+/// for backends that run nodes in this process and can be copied onto those tasks, such as
+/// `native`. The nodes see [`NodeContext::has_own_task`] and need not be spawned again.
+///
+/// Needs a tokio runtime; a node that runs alone still runs inline.
+///
+/// # Errors
+///
+/// As [`run`].
+pub async fn run_on_tasks<B: Backend + Clone + 'static>(
+    backend: &B,
+    workflow: &Workflow,
+    context: WorkflowContext,
+    options: RunOptions,
+) -> Result<WorkflowContext> {
+    drive(backend, workflow, context, options, |header, events| {
+        Some(tasks::spawner(backend, workflow, header, events))
+    })
+    .await
+}
+
+/// Where the nodes that run concurrently with others are while they run.
+enum InFlight<F> {
+    /// Futures of the scheduler's own task.
+    Here(FuturesUnordered<F>),
+    /// Tasks of their own.
+    Tasks(Tasks),
+}
+
+impl<F: std::future::Future<Output = Finished>> InFlight<F> {
+    fn len(&self) -> usize {
+        match self {
+            InFlight::Here(futures) => futures.len(),
+            InFlight::Tasks(tasks) => tasks.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    async fn next(&mut self) -> Option<Finished> {
+        match self {
+            InFlight::Here(futures) => futures.next().await,
+            InFlight::Tasks(tasks) => tasks.next().await,
+        }
+    }
+}
+
+/// The scheduler's loop; `spawner` says whether concurrent nodes get tasks of their own.
+async fn drive<B: Backend + ?Sized>(
+    backend: &B,
+    workflow: &Workflow,
+    context: WorkflowContext,
+    options: RunOptions,
+    spawner: impl FnOnce(Arc<WorkflowContext>, Option<UnboundedSender<RunEvent>>) -> Option<Spawn>,
+) -> Result<WorkflowContext> {
     let limits = options.resolve(backend.execution_options());
     let events = options.events.as_ref();
     let mut state = State::new(workflow, context, options.events.clone());
@@ -82,17 +144,23 @@ pub async fn run<B: Backend + ?Sized>(
     state.ctx.error = None;
 
     // What `execute_node` sees of the run: its id and the globals it started with.
-    let header = WorkflowContext {
+    let header = Arc::new(WorkflowContext {
         workflow_id: state.ctx.workflow_id.clone(),
         globals: Arc::clone(&state.ctx.globals),
+        node_contexts: Default::default(),
+        execution_path: Vec::new(),
         status: WorkflowStatus::Running,
-        ..WorkflowContext::default()
-    };
-    let header = &header;
+        error: None,
+        checkpoint: None,
+    });
     let cancel = options.cancel.clone();
     let max_workers = limits.max_workers.get();
 
-    let mut in_flight = FuturesUnordered::new();
+    let mut in_flight = match spawner(Arc::clone(&header), options.events.clone()) {
+        Some(spawn) => InFlight::Tasks(Tasks::new(spawn, max_workers)),
+        None => InFlight::Here(FuturesUnordered::new()),
+    };
+    let header = &*header;
     let failure: Option<String> = 'run: loop {
         while !state.stopping && in_flight.len() < max_workers {
             let Some(activation) = state.ready.pop_front() else {
@@ -137,13 +205,19 @@ pub async fn run<B: Backend + ?Sized>(
                 }
                 continue;
             }
-            in_flight.push(async move {
-                let mut node_ctx = node_ctx;
-                let (outcome, duration) =
-                    attempt::execute(backend, spec, header, &mut node_ctx, node_limits, events)
-                        .await;
-                (index, epoch, (node_ctx, outcome, duration))
-            });
+            match &mut in_flight {
+                InFlight::Here(futures) => futures.push(async move {
+                    let mut node_ctx = node_ctx;
+                    let (outcome, duration) =
+                        attempt::execute(backend, spec, header, &mut node_ctx, node_limits, events)
+                            .await;
+                    (index, epoch, (node_ctx, outcome, duration))
+                }),
+                InFlight::Tasks(tasks) => {
+                    node_ctx.set_own_task();
+                    tasks.launch(index, epoch, node_ctx, node_limits);
+                }
+            }
         }
         if in_flight.is_empty() {
             if !state.stopping && (!state.ready.is_empty() || state.flush_deferred()) {
