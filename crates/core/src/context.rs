@@ -111,15 +111,23 @@ impl Outputs {
         }
     }
 
-    /// Outputs from pairs already in id order with distinct ids, as the scheduler hands them
-    /// to a node: no sort.
-    pub(crate) fn from_sorted(entries: impl Iterator<Item = (NodeId, Value)>) -> Self {
-        let entries: SmallVec<[(NodeId, Value); 1]> = entries.collect();
+    /// The output of one predecessor.
+    pub(crate) fn one(id: NodeId, output: Value) -> Self {
+        Outputs(smallvec::smallvec![(id, output)])
+    }
+
+    /// Outputs from `len` pairs already in id order with distinct ids, as the scheduler hands
+    /// them to a node: no sort, and room for exactly `len`.
+    pub(crate) fn from_sorted(len: usize, entries: impl Iterator<Item = (NodeId, Value)>) -> Self {
+        let mut sorted = SmallVec::with_capacity(len);
+        sorted.extend(entries);
         debug_assert!(
-            entries.windows(2).all(|pair| pair[0].0 < pair[1].0),
+            sorted
+                .windows(2)
+                .all(|pair: &[(NodeId, Value)]| pair[0].0 < pair[1].0),
             "outputs out of id order"
         );
-        Outputs(entries)
+        Outputs(sorted)
     }
 
     /// The predecessor ids, in order.

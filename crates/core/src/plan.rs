@@ -6,8 +6,8 @@
 //! later iteration may still take that exit.
 
 use std::collections::VecDeque;
+use std::ops::{Index, IndexMut};
 
-use crate::node_id::NodeId;
 use crate::workflow::NodeSpec;
 
 /// How an edge takes part in scheduling.
@@ -20,12 +20,12 @@ pub(crate) enum EdgeKind {
 }
 
 /// Where an edge comes from in its source node.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum EdgeSource {
-    /// The n-th entry of `next`.
+    /// An entry of `next`.
     Next,
-    /// The route with this key.
-    Route(String),
+    /// The route whose key is at this position in the node's routes (in key order).
+    Route(u32),
 }
 
 /// One static edge of the graph.
@@ -41,11 +41,52 @@ pub(crate) struct Edge {
     pub(crate) slot: u32,
 }
 
+/// One row of items per node, all in one allocation: `rows[v]` is node `v`'s slice.
+#[derive(Debug, Clone)]
+pub(crate) struct Rows<T> {
+    /// Where each row starts in `items`; one more entry than there are rows.
+    start: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T> Rows<T> {
+    /// Rows made of `rows`, in order.
+    fn collect<R: IntoIterator<Item = T>>(rows: impl ExactSizeIterator<Item = R>) -> Self {
+        let mut start = Vec::with_capacity(rows.len() + 1);
+        let mut items = Vec::new();
+        start.push(0);
+        for row in rows {
+            items.extend(row);
+            start.push(u32::try_from(items.len()).unwrap_or(u32::MAX));
+        }
+        items.shrink_to_fit();
+        Rows { start, items }
+    }
+
+    /// How many rows there are.
+    pub(crate) fn len(&self) -> usize {
+        self.start.len() - 1
+    }
+}
+
+impl<T> Index<usize> for Rows<T> {
+    type Output = [T];
+    fn index(&self, row: usize) -> &[T] {
+        &self.items[self.start[row] as usize..self.start[row + 1] as usize]
+    }
+}
+
+impl<T> IndexMut<usize> for Rows<T> {
+    fn index_mut(&mut self, row: usize) -> &mut [T] {
+        &mut self.items[self.start[row] as usize..self.start[row + 1] as usize]
+    }
+}
+
 /// Per-node scheduling facts.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Plan {
     /// Outgoing edges of each node, `next` first, then routes in key order.
-    pub(crate) out: Vec<Vec<Edge>>,
+    pub(crate) out: Rows<Edge>,
     /// Forward edges into each node from nodes reachable from the start.
     pub(crate) joins: Vec<u32>,
     /// Of those, the ones from the node's own loop: what later iterations wait for.
@@ -56,43 +97,30 @@ pub(crate) struct Plan {
     pub(crate) rank: Vec<u32>,
     /// The distinct sources of each real join's forward edges, in node id order: a join
     /// collects its inputs by slot and hands them on in the order `Outputs` keeps, so that no
-    /// join ever sorts. Compressed rows: node `v`'s are
-    /// `join_sources[join_start[v]..join_start[v + 1]]`.
-    join_start: Vec<u32>,
-    join_sources: Vec<u32>,
+    /// join ever sorts.
+    join_sources: Rows<u32>,
 }
 
 impl Plan {
     /// The plan of `nodes`, which passed validation: ids are unique, edges resolve, one start.
-    pub(crate) fn new(
-        nodes: &[NodeSpec],
-        index: &rustc_hash::FxHashMap<NodeId, usize>,
-        start: usize,
-    ) -> Self {
+    pub(crate) fn new(nodes: &[NodeSpec], resolve: impl Fn(&str) -> usize, start: usize) -> Self {
         let n = nodes.len();
-        let resolve = |id: &str| index[id];
-        let mut out: Vec<Vec<Edge>> = nodes
-            .iter()
-            .map(|node| {
-                let next = node
-                    .next_ids()
-                    .iter()
-                    .map(|id| (resolve(id), EdgeSource::Next));
-                let routes = node
-                    .routes()
-                    .iter()
-                    .map(|(key, id)| (resolve(id), EdgeSource::Route(key.clone())));
-                next.chain(routes)
-                    .map(|(to, source)| Edge {
-                        to,
-                        kind: EdgeKind::Forward,
-                        source,
-                        loop_exit: false,
-                        slot: 0,
-                    })
-                    .collect()
+        let mut out = Rows::collect(nodes.iter().map(|node| {
+            let next = node
+                .next_ids()
+                .iter()
+                .map(|id| (resolve(id), EdgeSource::Next));
+            let routes = (0u32..)
+                .zip(node.routes().values())
+                .map(|(position, id)| (resolve(id), EdgeSource::Route(position)));
+            next.chain(routes).map(|(to, source)| Edge {
+                to,
+                kind: EdgeKind::Forward,
+                source,
+                loop_exit: false,
+                slot: 0,
             })
-            .collect();
+        }));
 
         let reachable = classify_back_edges(&mut out, start);
         let component = strongly_connected(&out, &reachable);
@@ -111,7 +139,7 @@ impl Plan {
         let mut joins = vec![0u32; n];
         let mut loop_joins = vec![0u32; n];
         for u in (0..n).filter(|&u| reachable[u]) {
-            for edge in &mut out[u] {
+            for edge in out[u].iter_mut() {
                 let v = edge.to;
                 edge.loop_exit = in_loop[u] && component[u] != component[v];
                 if edge.kind == EdgeKind::Forward {
@@ -123,14 +151,13 @@ impl Plan {
             }
         }
         let rank = topological_rank(&out, &joins, start, &reachable);
-        let (join_start, join_sources) = join_slots(nodes, &mut out, &joins, &reachable);
+        let join_sources = join_slots(nodes, &mut out, &joins, &reachable);
         Plan {
             out,
             joins,
             loop_joins,
             in_loop,
             rank,
-            join_start,
             join_sources,
         }
     }
@@ -138,74 +165,48 @@ impl Plan {
     /// The distinct forward sources of node `v`, in node id order (empty unless `v` is a
     /// real join).
     pub(crate) fn join_sources(&self, v: usize) -> &[u32] {
-        let (from, to) = (self.join_start[v], self.join_start[v + 1]);
-        &self.join_sources[from as usize..to as usize]
+        &self.join_sources[v]
     }
 }
 
 /// Numbers the sources of each real join (a node with several forward edges in) in node id
-/// order and gives every such edge its source's slot.
+/// order, gives every such edge its source's slot, and returns each node's sources.
 fn join_slots(
     nodes: &[NodeSpec],
-    out: &mut [Vec<Edge>],
+    out: &mut Rows<Edge>,
     joins: &[u32],
     reachable: &[bool],
-) -> (Vec<u32>, Vec<u32>) {
+) -> Rows<u32> {
     let n = out.len();
-    let mut join_start = vec![0u32; n + 1];
+    let mut sources: Vec<Vec<u32>> = vec![Vec::new(); n];
     for u in (0..n).filter(|&u| reachable[u]) {
         for edge in out[u].iter().filter(|e| e.kind == EdgeKind::Forward) {
             if joins[edge.to] > 1 {
-                join_start[edge.to + 1] += 1;
+                sources[edge.to].push(u as u32);
             }
         }
     }
-    for v in 0..n {
-        join_start[v + 1] += join_start[v];
-    }
-    let mut join_sources = vec![0u32; join_start[n] as usize];
-    let mut filled = join_start.clone();
-    for u in (0..n).filter(|&u| reachable[u]) {
-        for edge in out[u].iter().filter(|e| e.kind == EdgeKind::Forward) {
-            if joins[edge.to] > 1 {
-                join_sources[filled[edge.to] as usize] = u as u32;
-                filled[edge.to] += 1;
-            }
-        }
-    }
-    // Sort and deduplicate each row (two edges from one node share a slot).
-    let mut compacted = Vec::with_capacity(join_sources.len());
-    let mut starts = vec![0u32; n + 1];
-    for v in 0..n {
-        let row = &mut join_sources[join_start[v] as usize..join_start[v + 1] as usize];
+    for row in &mut sources {
+        // Two edges from one node share a slot.
         row.sort_unstable_by(|&a, &b| nodes[a as usize].id().cmp(nodes[b as usize].id()));
-        let row_start = compacted.len();
-        for &u in row.iter() {
-            if compacted.len() == row_start || compacted.last() != Some(&u) {
-                compacted.push(u);
-            }
-        }
-        starts[v + 1] = compacted.len() as u32;
+        row.dedup();
     }
-    compacted.shrink_to_fit();
+    let sources = Rows::collect(sources.into_iter());
     for u in (0..n).filter(|&u| reachable[u]) {
+        let id = nodes[u].id();
         for edge in out[u].iter_mut().filter(|e| e.kind == EdgeKind::Forward) {
-            let v = edge.to;
-            if joins[v] > 1 {
-                let row = &compacted[starts[v] as usize..starts[v + 1] as usize];
-                let id = nodes[u].id();
-                edge.slot = row
-                    .binary_search_by(|&w| nodes[w as usize].id().cmp(id))
-                    .map_or(0, |slot| slot as u32);
+            let row = &sources[edge.to];
+            if let Ok(slot) = row.binary_search_by(|&w| nodes[w as usize].id().cmp(id)) {
+                edge.slot = slot as u32;
             }
         }
     }
-    (starts, compacted)
+    sources
 }
 
 /// Marks the edges that close a cycle in a depth-first walk from `start` as back edges, and
 /// returns which nodes the walk reached. Iterative: no recursion limit.
-fn classify_back_edges(out: &mut [Vec<Edge>], start: usize) -> Vec<bool> {
+fn classify_back_edges(out: &mut Rows<Edge>, start: usize) -> Vec<bool> {
     let n = out.len();
     let mut on_path = vec![false; n];
     let mut seen = vec![false; n];
@@ -232,7 +233,7 @@ fn classify_back_edges(out: &mut [Vec<Edge>], start: usize) -> Vec<bool> {
 }
 
 /// The strongly connected component of each reachable node (Tarjan's algorithm, iterative).
-fn strongly_connected(out: &[Vec<Edge>], reachable: &[bool]) -> Vec<Option<usize>> {
+fn strongly_connected(out: &Rows<Edge>, reachable: &[bool]) -> Vec<Option<usize>> {
     let n = out.len();
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0usize; n];
@@ -287,12 +288,7 @@ fn strongly_connected(out: &[Vec<Edge>], reachable: &[bool]) -> Vec<Option<usize
 }
 
 /// Kahn's algorithm over forward edges from the start; unreachable nodes rank last.
-fn topological_rank(
-    out: &[Vec<Edge>],
-    joins: &[u32],
-    start: usize,
-    reachable: &[bool],
-) -> Vec<u32> {
+fn topological_rank(out: &Rows<Edge>, joins: &[u32], start: usize, reachable: &[bool]) -> Vec<u32> {
     let n = out.len();
     let mut remaining = joins.to_vec();
     let mut rank = vec![u32::MAX; n];

@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 use crate::builtin::{EndNode, StartNode};
 use crate::error::{Error, Result};
+use crate::id_index::IdIndex;
 use crate::node::Node;
 use crate::node_id::NodeId;
 use crate::node_registry::NodeRegistry;
@@ -52,12 +53,24 @@ pub struct NodeSpec {
     kind: Cow<'static, str>,
     role: NodeRole,
     config: Value,
-    next: Vec<NodeId>,
+    /// Inline for the common single successor.
+    next: SmallVec<[NodeId; 1]>,
+    /// Routes and limits, which most nodes do not have: out of line, so that a large
+    /// workflow does not carry room for them in every node.
+    extras: Option<Box<Extras>>,
+    node: Arc<dyn Node>,
+}
+
+/// The parts of a [`NodeSpec`] most nodes leave unset.
+#[derive(Debug, Clone, Default)]
+struct Extras {
     routes: BTreeMap<String, String>,
     timeout: Option<Duration>,
     retries: Option<u32>,
-    node: Arc<dyn Node>,
 }
+
+/// What [`NodeSpec::routes`] shows for a node without routes.
+static NO_ROUTES: BTreeMap<String, String> = BTreeMap::new();
 
 impl NodeSpec {
     /// A task node `id` running `node`; its kind is `node.kind()`.
@@ -73,10 +86,8 @@ impl NodeSpec {
             kind,
             role: NodeRole::Task,
             config: Value::Null,
-            next: Vec::new(),
-            routes: BTreeMap::new(),
-            timeout: None,
-            retries: None,
+            next: SmallVec::new(),
+            extras: None,
             node,
         }
     }
@@ -110,10 +121,8 @@ impl NodeSpec {
             kind: Cow::Borrowed(registration.name()),
             role,
             config,
-            next: Vec::new(),
-            routes: BTreeMap::new(),
-            timeout: None,
-            retries: None,
+            next: SmallVec::new(),
+            extras: None,
             node,
         })
     }
@@ -144,21 +153,21 @@ impl NodeSpec {
     /// Maps route key `key` to node `target`.
     #[must_use]
     pub fn route(mut self, key: impl Into<String>, target: impl Into<String>) -> Self {
-        self.routes.insert(key.into(), target.into());
+        self.extras_mut().routes.insert(key.into(), target.into());
         self
     }
 
     /// Limits each attempt of this node to `timeout`.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.extras_mut().timeout = Some(timeout);
         self
     }
 
     /// Retries this node up to `retries` times after a failure.
     #[must_use]
     pub fn retries(mut self, retries: u32) -> Self {
-        self.retries = Some(retries);
+        self.extras_mut().retries = Some(retries);
         self
     }
 
@@ -203,22 +212,28 @@ impl NodeSpec {
 
     /// Route keys and their targets.
     pub fn routes(&self) -> &BTreeMap<String, String> {
-        &self.routes
+        self.extras
+            .as_ref()
+            .map_or(&NO_ROUTES, |extras| &extras.routes)
     }
 
     /// The per-attempt timeout, if set.
     pub fn timeout_limit(&self) -> Option<Duration> {
-        self.timeout
+        self.extras.as_ref().and_then(|extras| extras.timeout)
     }
 
     /// The number of retries, if set.
     pub fn retry_limit(&self) -> Option<u32> {
-        self.retries
+        self.extras.as_ref().and_then(|extras| extras.retries)
     }
 
     /// The node's code.
     pub fn node(&self) -> &Arc<dyn Node> {
         &self.node
+    }
+
+    fn extras_mut(&mut self) -> &mut Extras {
+        self.extras.get_or_insert_with(Box::default)
     }
 }
 
@@ -249,7 +264,7 @@ pub struct Workflow {
 struct Graph {
     name: String,
     nodes: Vec<NodeSpec>,
-    index: FxHashMap<NodeId, usize>,
+    index: IdIndex,
     start: usize,
     input: Map<String, Value>,
     max_steps: usize,
@@ -280,12 +295,12 @@ impl Workflow {
 
     /// The node with id `id`.
     pub fn node(&self, id: &str) -> Option<&NodeSpec> {
-        self.inner.index.get(id).map(|&i| &self.inner.nodes[i])
+        self.position(id).map(|i| &self.inner.nodes[i])
     }
 
     /// The position of node `id` in [`nodes`](Self::nodes).
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.inner.index.get(id).copied()
+        self.inner.index.get(&self.inner.nodes, id)
     }
 
     /// The start node.
@@ -354,27 +369,33 @@ impl WorkflowBuilder {
     ///
     /// [`Error::InvalidWorkflow`] with every error-level [`Problem`] found.
     pub fn build(mut self) -> Result<Workflow> {
-        // The builder's vector grew by doubling; a workflow of 10 000 nodes would otherwise
+        // The builder's vectors grew by doubling; a workflow of 10 000 nodes would otherwise
         // keep room for 16 384.
         self.nodes.shrink_to_fit();
+        for node in &mut self.nodes {
+            node.next.shrink_to_fit();
+        }
         let report = validate::check(&self.nodes);
         let (errors, warnings): (Vec<Problem>, Vec<Problem>) =
             report.into_iter().partition(Problem::is_error);
         if !errors.is_empty() {
             return Err(Error::InvalidWorkflow(errors));
         }
-        let index: FxHashMap<NodeId, usize> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.id.clone(), i))
-            .collect();
+        let index = IdIndex::new(&self.nodes);
+        let position = |nodes: &[NodeSpec], id: &str| index.get(nodes, id).unwrap_or(usize::MAX);
+        // Successor ids share their target's id instead of each keeping a copy of the text.
+        for i in 0..self.nodes.len() {
+            for j in 0..self.nodes[i].next.len() {
+                let target = position(&self.nodes, &self.nodes[i].next[j]);
+                self.nodes[i].next[j] = self.nodes[target].id.clone();
+            }
+        }
         let start = self
             .nodes
             .iter()
             .position(|n| n.role == NodeRole::Start)
             .ok_or_else(|| Error::InvalidWorkflow(vec![Problem::NoStartNode]))?;
-        let plan = Plan::new(&self.nodes, &index, start);
+        let plan = Plan::new(&self.nodes, |id| position(&self.nodes, id), start);
         let graph = Graph {
             name: self.name,
             nodes: self.nodes,

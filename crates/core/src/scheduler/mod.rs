@@ -34,7 +34,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::{Map, Value};
-use smallvec::{SmallVec, smallvec};
+use smallvec::SmallVec;
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use self::checkpoint::Checkpoint;
@@ -163,7 +163,7 @@ async fn drive<B: Backend + ?Sized>(
     let header = &*header;
     let failure: Option<String> = 'run: loop {
         while !state.stopping && in_flight.len() < max_workers {
-            let Some(activation) = state.ready.pop_front() else {
+            let Some(activation) = state.next_ready() else {
                 break;
             };
             let index = activation.node;
@@ -261,15 +261,12 @@ async fn drive<B: Backend + ?Sized>(
     Ok(state.ctx)
 }
 
-/// The outputs that activate a node, by predecessor position, in the predecessors' id order;
-/// inline for one predecessor.
-type Inputs = SmallVec<[(usize, Value); 1]>;
-
 /// A node about to run, with the outputs that activated it.
 #[derive(Debug)]
 struct Activation {
     node: usize,
-    inputs: Inputs,
+    /// The outputs that activate it, as the node will see them.
+    inputs: Outputs,
     epoch: u32,
     resume: Option<Box<Value>>,
 }
@@ -362,10 +359,20 @@ impl<'w> State<'w> {
         self.fired[start] = true;
         self.ready.push_back(Activation {
             node: start,
-            inputs: Inputs::new(),
+            inputs: Outputs::new(),
             epoch: 0,
             resume: None,
         });
+    }
+
+    /// The next node to run; a queue that held a wide fan-out gives its room back once it
+    /// runs dry, for the rest of the run to use.
+    fn next_ready(&mut self) -> Option<Activation> {
+        let next = self.ready.pop_front();
+        if next.is_none() && self.ready.capacity() > 1024 {
+            self.ready = VecDeque::new();
+        }
+        next
     }
 
     fn id(&self, index: usize) -> &'w str {
@@ -383,13 +390,7 @@ impl<'w> State<'w> {
 
     fn node_context(&self, activation: Activation, concurrent: bool) -> NodeContext {
         let mut input = NodeInput::new(Arc::clone(&self.ctx.globals));
-        let nodes = self.workflow.nodes();
-        input.outputs = Outputs::from_sorted(
-            activation
-                .inputs
-                .into_iter()
-                .map(|(from, output)| (nodes[from].node_id().clone(), output)),
-        );
+        input.outputs = activation.inputs;
         let mut node_ctx =
             NodeContext::new(self.workflow.nodes()[activation.node].node_id(), input);
         node_ctx.status = NodeStatus::Running;
@@ -465,6 +466,12 @@ impl<'w> State<'w> {
             })
             .collect();
         // Every taken edge hands on the output; the last one gets it without a copy.
+        // A wide fan-out gets the room it needs at once instead of doubling up to it; small
+        // ones grow as usual.
+        let spare = self.ready.capacity() - self.ready.len();
+        if taken.len() >= 64 && spare < taken.len() {
+            self.ready.reserve_exact(taken.len().max(self.ready.len()));
+        }
         let mut output = Some(output);
         for (i, &edge) in taken.iter().enumerate() {
             let handed = if i + 1 == taken.len() {
@@ -480,7 +487,7 @@ impl<'w> State<'w> {
         if let (Selection::Direct(target), Some(output)) = (selection, output) {
             self.ready.push_back(Activation {
                 node: target,
-                inputs: smallvec![(index, output)],
+                inputs: self.one_input(index, output),
                 epoch: epoch + 1,
                 resume: None,
             });
@@ -547,8 +554,10 @@ impl<'w> State<'w> {
         if let Some(key) = route
             && !spec.routes().is_empty()
         {
-            let routed =
-                |e: &crate::plan::Edge| matches!(&e.source, EdgeSource::Route(k) if k == key);
+            let position = spec.routes().keys().position(|k| k == key);
+            let routed = |e: &crate::plan::Edge| {
+                position.is_some_and(|p| e.source == EdgeSource::Route(p as u32))
+            };
             return out
                 .iter()
                 .position(routed)
@@ -598,7 +607,7 @@ impl<'w> State<'w> {
         match e.kind {
             EdgeKind::Back => self.ready.push_back(Activation {
                 node: e.to,
-                inputs: smallvec![(from, output)],
+                inputs: self.one_input(from, output),
                 epoch: epoch + 1,
                 resume: None,
             }),
@@ -650,7 +659,7 @@ impl<'w> State<'w> {
             };
             self.ready.push_back(Activation {
                 node,
-                inputs: smallvec![(from, output)],
+                inputs: self.one_input(from, output),
                 epoch,
                 resume: None,
             });
@@ -685,14 +694,25 @@ impl<'w> State<'w> {
         false
     }
 
+    /// The inputs of a node activated by node `from` alone.
+    fn one_input(&self, from: usize, output: Value) -> Outputs {
+        Outputs::one(self.workflow.nodes()[from].node_id().clone(), output)
+    }
+
     /// A join's filled slots as inputs, in the sources' id order.
-    fn slot_inputs(&self, node: usize, slots: Vec<Option<Value>>) -> Inputs {
+    fn slot_inputs(&self, node: usize, slots: Vec<Option<Value>>) -> Outputs {
+        let nodes = self.workflow.nodes();
         let sources = self.plan.join_sources(node);
-        slots
-            .into_iter()
-            .zip(sources)
-            .filter_map(|(output, &from)| Some((from as usize, output?)))
-            .collect()
+        let filled = slots.iter().flatten().count();
+        Outputs::from_sorted(
+            filled,
+            slots
+                .into_iter()
+                .zip(sources)
+                .filter_map(|(output, &from)| {
+                    Some((nodes[from as usize].node_id().clone(), output?))
+                }),
+        )
     }
 
     /// Records that `node` does not run in this pass. A node that ran in an earlier pass of a
@@ -753,20 +773,17 @@ impl<'w> State<'w> {
 
     /// The state of an interrupted run.
     fn checkpoint(&mut self) -> Checkpoint {
-        let named = |state: &Self, inputs: Inputs| -> BTreeMap<String, Value> {
+        let named = |inputs: Outputs| -> BTreeMap<String, Value> {
             inputs
                 .into_iter()
-                .map(|(from, output)| (state.id(from).to_owned(), output))
+                .map(|(id, output)| (id.to_string(), output))
                 .collect()
         };
         let interrupted = std::mem::take(&mut self.interrupted)
             .into_iter()
             .map(|(node, inputs, epoch)| PendingNode {
                 node: self.id(node).to_owned(),
-                inputs: inputs
-                    .into_iter()
-                    .map(|(id, output)| (id.to_string(), output))
-                    .collect(),
+                inputs: named(inputs),
                 epoch,
             })
             .collect();
@@ -774,7 +791,7 @@ impl<'w> State<'w> {
             .into_iter()
             .map(|a| PendingNode {
                 node: self.id(a.node).to_owned(),
-                inputs: named(self, a.inputs),
+                inputs: named(a.inputs),
                 epoch: a.epoch,
             })
             .collect();
@@ -787,7 +804,7 @@ impl<'w> State<'w> {
                 joins.push(JoinState {
                     node: self.id(node).to_owned(),
                     resolved: join.resolved,
-                    inputs: named(self, inputs),
+                    inputs: named(inputs),
                     epoch: join.epoch,
                 });
             }
@@ -829,11 +846,14 @@ impl<'w> State<'w> {
                 ),
             });
         }
-        let indexed = |state: &Self, inputs: BTreeMap<String, Value>| -> Result<Inputs> {
-            inputs
+        // In id order, as a map's keys come.
+        let indexed = |state: &Self, inputs: BTreeMap<String, Value>| -> Result<Outputs> {
+            let nodes = state.workflow.nodes();
+            let entries = inputs
                 .into_iter()
-                .map(|(id, output)| Ok((state.index(&id)?, output)))
-                .collect()
+                .map(|(id, output)| Ok((nodes[state.index(&id)?].node_id().clone(), output)))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Outputs::from_sorted(entries.len(), entries.into_iter()))
         };
         for pending in checkpoint.interrupted {
             let activation = Activation {
