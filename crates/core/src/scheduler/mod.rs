@@ -44,7 +44,7 @@ pub use self::options::{
     RunOptions, default_max_workers,
 };
 
-use self::attempt::{Limits, Outcome, send};
+use self::attempt::{Call, Limits, Outcome, send};
 use self::checkpoint::{JoinState, PendingNode};
 use self::tasks::{Finished, Spawn, Tasks};
 use crate::backend::Backend;
@@ -75,11 +75,14 @@ pub async fn run<B: Backend + ?Sized>(
     drive(backend, workflow, context, options, |_, _| None).await
 }
 
-/// [`run`], with every node that runs concurrently with others on a tokio task of its own;
-/// for backends that run nodes in this process and can be copied onto those tasks, such as
-/// `native`. The nodes see [`NodeContext::has_own_task`] and need not be spawned again.
+/// [`run`] for a backend that runs nodes in this process, such as `native`: the scheduler
+/// calls each node's [`Node::execute`](crate::Node::execute) itself, as such a backend's
+/// `execute_node` would (an `Err` becomes the node's failure), instead of going through
+/// `execute_node`. A node that runs alone runs inline; the nodes that run beside others go to
+/// a pool of at most `max_workers` tokio tasks, so that CPU-bound nodes use every core. Those
+/// see [`NodeContext::has_own_task`].
 ///
-/// Needs a tokio runtime; a node that runs alone still runs inline.
+/// Needs a tokio runtime.
 ///
 /// # Errors
 ///
@@ -124,7 +127,8 @@ impl<F: std::future::Future<Output = Finished>> InFlight<F> {
     }
 }
 
-/// The scheduler's loop; `spawner` says whether concurrent nodes get tasks of their own.
+/// The scheduler's loop; `spawner` says whether concurrent nodes get tasks of their own, and
+/// with them whether nodes are called directly.
 async fn drive<B: Backend + ?Sized>(
     backend: &B,
     workflow: &Workflow,
@@ -156,9 +160,12 @@ async fn drive<B: Backend + ?Sized>(
     let cancel = options.cancel.clone();
     let max_workers = limits.max_workers.get();
 
-    let mut in_flight = match spawner(Arc::clone(&header), options.events.clone()) {
-        Some(spawn) => InFlight::Tasks(Tasks::new(spawn, max_workers)),
-        None => InFlight::Here(FuturesUnordered::new()),
+    let (mut in_flight, how) = match spawner(Arc::clone(&header), options.events.clone()) {
+        Some(spawn) => (
+            InFlight::Tasks(Tasks::new(spawn, max_workers)),
+            Call::Direct,
+        ),
+        None => (InFlight::Here(FuturesUnordered::new()), Call::Backend),
     };
     let header = &*header;
     let failure: Option<String> = 'run: loop {
@@ -190,8 +197,15 @@ async fn drive<B: Backend + ?Sized>(
             if !concurrent {
                 // The only node that can run now: a linear segment runs inline, without the
                 // bookkeeping of concurrent execution.
-                let execution =
-                    attempt::execute(backend, spec, header, &mut node_ctx, node_limits, events);
+                let execution = attempt::execute(
+                    backend,
+                    how,
+                    spec,
+                    header,
+                    &mut node_ctx,
+                    node_limits,
+                    events,
+                );
                 let (outcome, duration) = match &cancel {
                     None => execution.await,
                     Some(token) => tokio::select! {
@@ -208,9 +222,16 @@ async fn drive<B: Backend + ?Sized>(
             match &mut in_flight {
                 InFlight::Here(futures) => futures.push(async move {
                     let mut node_ctx = node_ctx;
-                    let (outcome, duration) =
-                        attempt::execute(backend, spec, header, &mut node_ctx, node_limits, events)
-                            .await;
+                    let (outcome, duration) = attempt::execute(
+                        backend,
+                        how,
+                        spec,
+                        header,
+                        &mut node_ctx,
+                        node_limits,
+                        events,
+                    )
+                    .await;
                     (index, epoch, (node_ctx, outcome, duration))
                 }),
                 InFlight::Tasks(tasks) => {
@@ -450,21 +471,24 @@ impl<'w> State<'w> {
         node_ctx.output = Some(output.clone());
         self.record(node_ctx, duration);
 
-        let out = &self.plan.out[index];
-        let chosen = |edge: usize| match selection {
-            Selection::AllNext => out[edge].source == EdgeSource::Next,
-            Selection::Edge(chosen) => chosen == edge,
-            Selection::Direct(_) => false,
-        };
-        let taken: SmallVec<[usize; 2]> = (0..out.len()).filter(|&e| chosen(e)).collect();
-        let skipped: Vec<SkipEdge> = (0..out.len())
-            .filter(|&e| !chosen(e))
-            .map(|edge| SkipEdge {
-                from: index,
-                edge,
-                forced: false,
-            })
-            .collect();
+        let mut taken: SmallVec<[usize; 2]> = SmallVec::new();
+        let mut skipped = Vec::new();
+        for (edge, e) in self.plan.out[index].iter().enumerate() {
+            let chosen = match selection {
+                Selection::AllNext => e.source == EdgeSource::Next,
+                Selection::Edge(chosen) => chosen == edge,
+                Selection::Direct(_) => false,
+            };
+            if chosen {
+                taken.push(edge);
+            } else {
+                skipped.push(SkipEdge {
+                    from: index,
+                    edge,
+                    forced: false,
+                });
+            }
+        }
         // Every taken edge hands on the output; the last one gets it without a copy.
         // A wide fan-out gets the room it needs at once instead of doubling up to it; small
         // ones grow as usual.

@@ -16,7 +16,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::task::AbortOnDropHandle;
 
-use super::attempt::{self, Limits, Outcome};
+use super::attempt::{self, Call, Limits, Outcome};
 use super::events::RunEvent;
 use crate::backend::Backend;
 use crate::context::{NodeContext, WorkflowContext};
@@ -87,6 +87,7 @@ pub(crate) fn spawner<B: Backend + Clone + 'static>(
                 // Boxed, once per node, on the runner's own thread: it keeps the runner small.
                 let (outcome, duration) = Box::pin(attempt::execute(
                     backend,
+                    Call::Direct,
                     spec,
                     header,
                     &mut launch.node_ctx,
