@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::backend::{Backend, BackendConfig, BackendType};
 use crate::capabilities::{Capabilities, Capability};
-use crate::config::{EngineOptions, EnvConfig};
+use crate::config::{EngineOptions, EnvConfig, is_empty_config};
 use crate::error::{Error, Result};
 use crate::layers::{CachingBackend, Configured};
 
@@ -147,6 +147,10 @@ impl BackendRegistration {
     /// `enable_caching`) are taken out first and honoured for every backend; the rest is the
     /// backend's own typed configuration.
     pub fn create(&self, config: impl Serialize) -> Result<Box<dyn Backend>> {
+        if is_empty_config(&config) {
+            // No keys: the defaults, without building a value to find nothing in it.
+            return (self.constructor)(self.name, Value::Null);
+        }
         let mut value = serde_json::to_value(config)
             .map_err(|e| Error::invalid_config(self.name, None, e.to_string()))?;
         let engine = EngineOptions::split_from(self.name, &mut value)?;

@@ -4,12 +4,14 @@
 //! defaults. Every rejected value names where it came from: the file and line and key, or the
 //! environment variable and its value.
 
+mod empty;
 mod engine;
 mod env;
 mod file;
 mod settings;
 mod source;
 
+pub(crate) use self::empty::is_empty as is_empty_config;
 pub use self::engine::EngineOptions;
 pub use self::env::{EnvConfig, NADOO_BACKEND, NADOO_CONFIG, NADOO_DEBUG, NADOO_MAX_WORKERS};
 pub use self::file::{ConfigFile, RegistrySection};
