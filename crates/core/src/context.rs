@@ -111,6 +111,15 @@ impl Outputs {
         }
     }
 
+    /// Outputs from pairs already in id order with distinct ids, in the vector they are in.
+    pub(crate) fn from_sorted_vec(sorted: Vec<(NodeId, Value)>) -> Self {
+        debug_assert!(
+            sorted.windows(2).all(|pair| pair[0].0 < pair[1].0),
+            "outputs out of id order"
+        );
+        Outputs(SmallVec::from_vec(sorted))
+    }
+
     /// The output of one predecessor.
     pub(crate) fn one(id: NodeId, output: Value) -> Self {
         Outputs(smallvec::smallvec![(id, output)])

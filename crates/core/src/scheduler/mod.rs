@@ -52,9 +52,10 @@ use crate::context::{
     NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
 };
 use crate::error::{Error, Result};
+use crate::node_id::NodeId;
 use crate::plan::{EdgeKind, EdgeSource, Plan};
 use crate::result::NodeResult;
-use crate::workflow::{NodeRole, Workflow};
+use crate::workflow::{NodeRole, NodeSpec, Workflow};
 use rustc_hash::FxHashMap;
 
 /// Runs `workflow` on `backend` and returns the finished context.
@@ -296,10 +297,44 @@ struct Activation {
 #[derive(Debug, Default)]
 struct Join {
     resolved: u32,
-    /// The outputs received so far, by slot: the position of their source among the join's
-    /// sources (`Plan::join_sources`), which are in id order.
-    slots: Vec<Option<Value>>,
+    /// One entry per source of the join (`Plan::join_sources`, in id order): the source's id
+    /// and, once `filled`, its output. The filled entries become the node's inputs where they
+    /// are, without another copy of ten thousand outputs.
+    slots: Vec<(NodeId, Value)>,
+    filled: Vec<bool>,
     epoch: u32,
+}
+
+impl Join {
+    /// Puts the output of the source at `slot` among `sources` (a later output of the same
+    /// source replaces the earlier one).
+    fn put(&mut self, nodes: &[NodeSpec], sources: &[u32], slot: usize, output: Value) {
+        if self.slots.is_empty() {
+            self.slots = sources
+                .iter()
+                .map(|&from| (nodes[from as usize].node_id().clone(), Value::Null))
+                .collect();
+            self.filled = vec![false; sources.len()];
+        }
+        self.slots[slot].1 = output;
+        self.filled[slot] = true;
+    }
+
+    /// Whether no source handed an output.
+    fn is_empty(&self) -> bool {
+        !self.filled.iter().any(|&filled| filled)
+    }
+
+    /// The outputs received, in id order.
+    fn into_inputs(self) -> Outputs {
+        let mut filled = self.filled.into_iter();
+        let mut slots = self.slots;
+        slots.retain(|_| filled.next().unwrap_or(false));
+        if slots.len() < slots.capacity() / 2 {
+            slots.shrink_to_fit();
+        }
+        Outputs::from_sorted_vec(slots)
+    }
 }
 
 /// Which outgoing edges a finished node takes.
@@ -689,30 +724,26 @@ impl<'w> State<'w> {
             });
             return false;
         }
-        let mut join = self.joins.remove(&node).unwrap_or_default();
+        let join = self.joins.entry(node).or_default();
         join.resolved += 1;
         join.epoch = join.epoch.max(epoch);
         if let Some((_, slot, output)) = input {
-            let width = self.plan.join_sources(node).len();
-            if join.slots.len() < width {
-                join.slots.resize(width, None);
-            }
-            // A later output of the same source replaces the earlier one.
-            join.slots[slot as usize] = Some(output);
+            let sources = self.plan.join_sources(node);
+            join.put(self.workflow.nodes(), sources, slot as usize, output);
         }
         if join.resolved < expected {
-            self.joins.insert(node, join);
             return false;
         }
+        let join = self.joins.remove(&node).unwrap_or_default();
         self.fired[node] = true;
-        if join.slots.iter().all(Option::is_none) {
+        if join.is_empty() {
             return true;
         }
-        let inputs = self.slot_inputs(node, join.slots);
+        let epoch = join.epoch;
         self.ready.push_back(Activation {
             node,
-            inputs,
-            epoch: join.epoch,
+            inputs: join.into_inputs(),
+            epoch,
             resume: None,
         });
         false
@@ -721,22 +752,6 @@ impl<'w> State<'w> {
     /// The inputs of a node activated by node `from` alone.
     fn one_input(&self, from: usize, output: Value) -> Outputs {
         Outputs::one(self.workflow.nodes()[from].node_id().clone(), output)
-    }
-
-    /// A join's filled slots as inputs, in the sources' id order.
-    fn slot_inputs(&self, node: usize, slots: Vec<Option<Value>>) -> Outputs {
-        let nodes = self.workflow.nodes();
-        let sources = self.plan.join_sources(node);
-        let filled = slots.iter().flatten().count();
-        Outputs::from_sorted(
-            filled,
-            slots
-                .into_iter()
-                .zip(sources)
-                .filter_map(|(output, &from)| {
-                    Some((nodes[from as usize].node_id().clone(), output?))
-                }),
-        )
     }
 
     /// Records that `node` does not run in this pass. A node that ran in an earlier pass of a
@@ -824,12 +839,11 @@ impl<'w> State<'w> {
         let mut joins = Vec::new();
         for (node, join) in pending {
             {
-                let inputs = self.slot_inputs(node, join.slots);
                 joins.push(JoinState {
                     node: self.id(node).to_owned(),
                     resolved: join.resolved,
-                    inputs: named(inputs),
                     epoch: join.epoch,
+                    inputs: named(join.into_inputs()),
                 });
             }
         }
@@ -900,7 +914,11 @@ impl<'w> State<'w> {
         for join in checkpoint.joins {
             let node = self.index(&join.node)?;
             let sources = self.plan.join_sources(node);
-            let mut slots = vec![None; sources.len()];
+            let mut restored = Join {
+                resolved: join.resolved,
+                epoch: join.epoch,
+                ..Join::default()
+            };
             for (id, output) in join.inputs {
                 let slot = sources
                     .binary_search_by(|&from| self.id(from as usize).cmp(id.as_str()))
@@ -908,13 +926,8 @@ impl<'w> State<'w> {
                         workflow: self.workflow.name().to_owned(),
                         reason: format!("node `{id}` is not a source of join `{}`", join.node),
                     })?;
-                slots[slot] = Some(output);
+                restored.put(self.workflow.nodes(), sources, slot, output);
             }
-            let restored = Join {
-                resolved: join.resolved,
-                slots,
-                epoch: join.epoch,
-            };
             self.joins.insert(node, restored);
         }
         for (from, edge) in checkpoint.deferred {
