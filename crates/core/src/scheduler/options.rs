@@ -57,10 +57,16 @@ impl Default for ExecutionOptions {
 }
 
 /// [`DEFAULT_WORKERS_PER_CPU`] times the number of CPUs.
+///
+/// The number of CPUs is read once per process: finding it reads the cgroup's CPU quota from
+/// files, which would otherwise cost every run several system calls.
 pub fn default_max_workers() -> NonZeroUsize {
-    std::thread::available_parallelism()
-        .unwrap_or(NonZeroUsize::MIN)
-        .saturating_mul(NonZeroUsize::new(DEFAULT_WORKERS_PER_CPU).unwrap_or(NonZeroUsize::MIN))
+    static DEFAULT: std::sync::OnceLock<NonZeroUsize> = std::sync::OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        std::thread::available_parallelism()
+            .unwrap_or(NonZeroUsize::MIN)
+            .saturating_mul(NonZeroUsize::new(DEFAULT_WORKERS_PER_CPU).unwrap_or(NonZeroUsize::MIN))
+    })
 }
 
 /// Options of one run: overrides of the backend's [`ExecutionOptions`], an event stream, a
