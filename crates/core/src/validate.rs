@@ -1,8 +1,9 @@
 //! Static checks of a workflow graph. Iterative throughout: no recursion limit.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::workflow::{NodeRole, NodeSpec};
@@ -124,7 +125,8 @@ impl fmt::Display for Problem {
 /// Every problem of the graph made of `nodes`: errors first in a stable order, then warnings.
 pub(crate) fn check(nodes: &[NodeSpec]) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(nodes.len());
+    let mut index: FxHashMap<&str, usize> =
+        FxHashMap::with_capacity_and_hasher(nodes.len(), Default::default());
     for (i, node) in nodes.iter().enumerate() {
         if index.insert(node.id(), i).is_some() {
             problems.push(Problem::DuplicateNodeId {
