@@ -71,9 +71,9 @@ impl Backend for NativeBackend {
         Ok(outcome.unwrap_or_else(|error| NodeResult::failed(error.to_string())))
     }
 
-    /// On a multi-threaded runtime, every node that runs beside others gets a task of its own
-    /// straight from the scheduler, so that CPU-bound nodes use every core; elsewhere the
-    /// shared scheduler as every backend runs it.
+    /// On a multi-threaded runtime, [`scheduler::run_on_tasks`]: the nodes that run beside
+    /// others go to a pool of runner tasks, so that CPU-bound nodes use every core; elsewhere
+    /// the shared scheduler as every backend runs it.
     async fn run_workflow(
         &self,
         workflow: &Workflow,
