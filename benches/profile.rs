@@ -18,49 +18,13 @@
 
 use std::hint::black_box;
 
-use nadoo_flow::{
-    BackendRegistry, BoxError, Node, NodeContext, NodeResult, NodeSpec, Workflow, WorkflowContext,
-    WorkflowStatus, async_trait,
-};
-use serde_json::{Value, json};
+use nadoo_flow::{BackendRegistry, WorkflowContext, WorkflowStatus};
+use serde_json::json;
 
-/// Does nothing and outputs `null`.
-#[derive(Debug, Clone, Copy)]
-struct NoOp;
+#[path = "support/workloads.rs"]
+mod workloads;
 
-#[async_trait]
-impl Node for NoOp {
-    async fn execute(&self, _: &NodeContext) -> Result<NodeResult, BoxError> {
-        Ok(NodeResult::ok(Value::Null))
-    }
-}
-
-fn chain(n: usize) -> Workflow {
-    let mut builder = Workflow::builder("chain").node(NodeSpec::start("start").next("n0"));
-    for i in 0..n {
-        builder = builder.node(NodeSpec::new(format!("n{i}"), NoOp).next(format!("n{}", i + 1)));
-    }
-    builder
-        .node(NodeSpec::end(format!("n{n}")))
-        .max_steps(n + 1)
-        .build()
-        .expect("valid chain")
-}
-
-fn fan_out(n: usize) -> Workflow {
-    let mut start = NodeSpec::start("start");
-    let mut builder = Workflow::builder("fan-out");
-    for i in 0..n {
-        start = start.next(format!("n{i}"));
-        builder = builder.node(NodeSpec::new(format!("n{i}"), NoOp).next("join"));
-    }
-    builder
-        .node(start)
-        .node(NodeSpec::new("join", NoOp))
-        .max_steps(n + 2)
-        .build()
-        .expect("valid fan-out")
-}
+use workloads::{chain, fan_out};
 
 fn run(workload: &str, times: usize) {
     let runtime = tokio::runtime::Builder::new_multi_thread()

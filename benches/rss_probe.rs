@@ -11,11 +11,7 @@
 
 use std::process::Command;
 
-use nadoo_flow::{
-    BackendRegistry, BoxError, Node, NodeContext, NodeResult, NodeSpec, Workflow, WorkflowContext,
-    WorkflowStatus, async_trait,
-};
-use serde_json::Value;
+use nadoo_flow::{BackendRegistry, Node, NodeContext, WorkflowContext, WorkflowStatus};
 
 const N: usize = 10_000;
 const CASES: [&str; 4] = [
@@ -25,15 +21,10 @@ const CASES: [&str; 4] = [
     "native-fan-out",
 ];
 
-#[derive(Debug, Clone, Copy)]
-struct NoOp;
+#[path = "support/workloads.rs"]
+mod workloads;
 
-#[async_trait]
-impl Node for NoOp {
-    async fn execute(&self, _: &NodeContext) -> Result<NodeResult, BoxError> {
-        Ok(NodeResult::ok(Value::Null))
-    }
-}
+use workloads::{NoOp, chain, fan_out};
 
 /// The process's peak resident set, in KiB.
 fn peak_rss_kib() -> u64 {
@@ -82,24 +73,10 @@ fn run_case(case: &str) {
         }),
         "native-chain" | "native-fan-out" => {
             let workflow = if case == "native-chain" {
-                let mut b = Workflow::builder("chain").node(NodeSpec::start("start").next("n0"));
-                for i in 0..N {
-                    b = b.node(NodeSpec::new(format!("n{i}"), NoOp).next(format!("n{}", i + 1)));
-                }
-                b.node(NodeSpec::end(format!("n{N}"))).max_steps(N + 1)
+                chain(N)
             } else {
-                let mut start = NodeSpec::start("start");
-                let mut b = Workflow::builder("fan-out");
-                for i in 0..N {
-                    start = start.next(format!("n{i}"));
-                    b = b.node(NodeSpec::new(format!("n{i}"), NoOp).next("join"));
-                }
-                b.node(start)
-                    .node(NodeSpec::new("join", NoOp))
-                    .max_steps(N + 2)
-            }
-            .build()
-            .expect("valid");
+                fan_out(N)
+            };
             let backend = BackendRegistry::create("native", ()).expect("native is linked");
             let done = rt
                 .block_on(backend.execute_workflow(&workflow, WorkflowContext::new()))
