@@ -161,16 +161,26 @@ async fn drive<B: Backend + ?Sized>(
     let cancel = options.cancel.clone();
     let max_workers = limits.max_workers.get();
 
-    let (mut in_flight, how) = match spawner(Arc::clone(&header), options.events.clone()) {
-        Some(spawn) => (
-            InFlight::Tasks(Tasks::new(spawn, max_workers)),
-            Call::Direct,
-        ),
-        None => (InFlight::Here(FuturesUnordered::new()), Call::Backend),
-    };
+    // How many nodes may be handed over at once. Futures of this task all run; of the nodes
+    // handed to runner tasks at most `max_workers` run (there are no more runners), and as
+    // many again wait in their queue, so that a runner done with one node finds the next
+    // instead of sleeping until this task has seen the result.
+    let (mut in_flight, how, handed_over) =
+        match spawner(Arc::clone(&header), options.events.clone()) {
+            Some(spawn) => (
+                InFlight::Tasks(Tasks::new(spawn, max_workers)),
+                Call::Direct,
+                max_workers.saturating_mul(2),
+            ),
+            None => (
+                InFlight::Here(FuturesUnordered::new()),
+                Call::Backend,
+                max_workers,
+            ),
+        };
     let header = &*header;
     let failure: Option<String> = 'run: loop {
-        while !state.stopping && in_flight.len() < max_workers {
+        while !state.stopping && in_flight.len() < handed_over {
             let Some(activation) = state.next_ready() else {
                 break;
             };

@@ -4,15 +4,19 @@
 //! own task; a backend that runs nodes in-process then spawns a task inside `execute_node`
 //! for each of them, copies the node's context into it and hands the result back through the
 //! future. Here the scheduler instead keeps a pool of *runner* tasks, at most `max_workers`,
-//! fed from one queue: a runner takes a node, runs it, sends back the result and takes the
-//! next. At most `max_workers` nodes run at once, as with one task per node, and a node that
-//! waits holds up only its own runner; but a fan-out of ten thousand nodes spawns a few dozen
-//! tasks instead of ten thousand, and a finished node costs one message.
+//! fed from one queue: a runner takes a node, runs it, hands it back with its result and takes
+//! the next, or waits for one. At most `max_workers` nodes run at once, as with one task per
+//! node, and a node that waits holds up only its own runner; but a fan-out of ten thousand
+//! nodes spawns a few dozen tasks instead of ten thousand.
+//!
+//! A node travels boxed: the scheduler's thread allocates it, runners move only the pointer,
+//! and the scheduler's thread frees it again once it has read the result.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio_util::task::AbortOnDropHandle;
 
@@ -28,32 +32,33 @@ pub(crate) type Finished = (usize, u32, (NodeContext, Outcome, Duration));
 /// Starts a runner task over the run's queue; made by [`spawner`] for one backend type.
 pub(crate) type Spawn = Box<dyn Fn(Arc<Queue>) -> tokio::task::JoinHandle<()> + Send + Sync>;
 
-/// One node execution waiting for a runner.
+/// One node execution, from the scheduler to a runner and back.
 pub(crate) struct Launch {
     index: usize,
     epoch: u32,
     node_ctx: NodeContext,
     limits: Limits,
+    /// Set by the runner: how the execution ended, and how long it took.
+    result: Option<(Outcome, Duration)>,
 }
 
-/// The nodes waiting for a runner, and how many runners there are; shared by the scheduler
-/// and its runners.
+/// The nodes waiting for a runner; shared by the scheduler and its runners.
 pub(crate) struct Queue {
-    state: Mutex<QueueState>,
-    done: UnboundedSender<Finished>,
-}
-
-struct QueueState {
-    waiting: VecDeque<Launch>,
-    /// Runner tasks alive.
-    runners: usize,
-    /// Of those, the ones running a node.
-    executing: usize,
+    waiting: Mutex<VecDeque<Box<Launch>>>,
+    /// One permit per waiting node: a runner that gets one is sure to find a node.
+    queued: Semaphore,
+    done: UnboundedSender<Box<Launch>>,
 }
 
 impl Queue {
-    fn lock(&self) -> std::sync::MutexGuard<'_, QueueState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Box<Launch>>> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next node, once one waits.
+    async fn take(&self) -> Option<Box<Launch>> {
+        self.queued.acquire().await.ok()?.forget();
+        self.waiting().pop_front()
     }
 }
 
@@ -67,18 +72,13 @@ pub(crate) fn spawner<B: Backend + Clone + 'static>(
     let shared = Arc::new((backend.clone(), workflow.clone(), header, events));
     Box::new(move |queue: Arc<Queue>| {
         let shared = Arc::clone(&shared);
-        // Made before the task: a runner dropped before it first runs still retires.
-        let mut runner = Runner {
-            queue,
-            executing: false,
-            retired: false,
-        };
+        // Runners live as long as the run: the scheduler aborts them when it is done.
         tokio::spawn(async move {
             let (backend, workflow, header, events) = &*shared;
-            while let Some(launch) = runner.next() {
+            while let Some(launch) = queue.take().await {
                 let mut report = Report {
                     launch: Some(launch),
-                    done: &runner.queue.done,
+                    done: &queue.done,
                 };
                 let Some(launch) = report.launch.as_mut() else {
                     break;
@@ -104,64 +104,20 @@ pub(crate) fn spawner<B: Backend + Clone + 'static>(
     })
 }
 
-/// A runner's hold on the queue.
-struct Runner {
-    queue: Arc<Queue>,
-    /// Whether it runs a node now.
-    executing: bool,
-    /// Whether it found the queue empty and stopped.
-    retired: bool,
-}
-
-impl Runner {
-    /// The next node, after the one it ran; `None` retires the runner, in the same critical
-    /// section in which the scheduler adds nodes, so that no node is left without a runner.
-    fn next(&mut self) -> Option<Launch> {
-        let mut state = self.queue.lock();
-        if self.executing {
-            state.executing -= 1;
-        }
-        let next = state.waiting.pop_front();
-        self.executing = next.is_some();
-        if self.executing {
-            state.executing += 1;
-        } else {
-            state.runners -= 1;
-            self.retired = true;
-        }
-        next
-    }
-}
-
-/// A runner dropped before it retired (aborted, or the runtime shut down) leaves the count.
-impl Drop for Runner {
-    fn drop(&mut self) {
-        if !self.retired {
-            let mut state = self.queue.lock();
-            state.runners -= 1;
-            if self.executing {
-                state.executing -= 1;
-            }
-        }
-    }
-}
-
-/// Sends a node's result to the scheduler, and a failure when its runner ends without one,
-/// so that no node is waited for forever.
+/// Hands a node back to the scheduler with its result, and with a failure when its runner
+/// ends without one (aborted, or the runtime shut down), so that no node is waited for
+/// forever.
 struct Report<'q> {
-    launch: Option<Launch>,
-    done: &'q UnboundedSender<Finished>,
+    launch: Option<Box<Launch>>,
+    done: &'q UnboundedSender<Box<Launch>>,
 }
 
 impl Report<'_> {
     fn send(&mut self, outcome: Outcome, duration: Duration) {
-        if let Some(launch) = self.launch.take() {
+        if let Some(mut launch) = self.launch.take() {
+            launch.result = Some((outcome, duration));
             // The scheduler may be gone (the run was dropped or has failed): nobody waits.
-            let _ = self.done.send((
-                launch.index,
-                launch.epoch,
-                (launch.node_ctx, outcome, duration),
-            ));
+            let _ = self.done.send(launch);
         }
     }
 }
@@ -169,20 +125,20 @@ impl Report<'_> {
 impl Drop for Report<'_> {
     fn drop(&mut self) {
         if self.launch.is_some() {
-            self.send(
-                Outcome::Failed("the node's task ended without a result".to_owned()),
-                Duration::ZERO,
-            );
+            self.send(Outcome::Failed(LOST.to_owned()), Duration::ZERO);
         }
     }
 }
 
-/// The scheduler's side: nodes handed to runners and not yet reported. Dropping it aborts
-/// the runners, and with them the nodes they run.
+/// Why a node whose runner ended without a result failed.
+const LOST: &str = "the node's task ended without a result";
+
+/// The scheduler's side: nodes handed to runners and not yet back. Dropping it aborts the
+/// runners, and with them the nodes they run.
 pub(crate) struct Tasks {
     spawn: Spawn,
     queue: Arc<Queue>,
-    finished: UnboundedReceiver<Finished>,
+    finished: UnboundedReceiver<Box<Launch>>,
     runners: Vec<AbortOnDropHandle<()>>,
     max_runners: usize,
     len: usize,
@@ -193,11 +149,8 @@ impl Tasks {
     pub(crate) fn new(spawn: Spawn, max_runners: usize) -> Self {
         let (done, finished) = unbounded_channel();
         let queue = Arc::new(Queue {
-            state: Mutex::new(QueueState {
-                waiting: VecDeque::new(),
-                runners: 0,
-                executing: 0,
-            }),
+            waiting: Mutex::new(VecDeque::new()),
+            queued: Semaphore::new(0),
             done,
         });
         Tasks {
@@ -210,12 +163,14 @@ impl Tasks {
         }
     }
 
-    /// How many nodes were handed over and have not reported yet.
+    /// How many nodes were handed over and are not back yet.
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    /// Hands node `index` (iteration `epoch`) to a runner, starting one if all are busy.
+    /// Hands node `index` (iteration `epoch`) to the runners, starting one more while there
+    /// are fewer runners than nodes handed over (and fewer than `max_runners`): runners never
+    /// stop during the run, so every node handed over finds one as soon as one is free.
     pub(crate) fn launch(
         &mut self,
         index: usize,
@@ -223,28 +178,17 @@ impl Tasks {
         node_ctx: NodeContext,
         limits: Limits,
     ) {
-        let start_runner = {
-            let mut state = self.queue.lock();
-            state.waiting.push_back(Launch {
-                index,
-                epoch,
-                node_ctx,
-                limits,
-            });
-            // Runners not running a node will take the waiting ones; start one more when they
-            // are too few.
-            let free = state.runners - state.executing;
-            let needed = state.runners < self.max_runners && free < state.waiting.len();
-            if needed {
-                state.runners += 1;
-            }
-            needed
-        };
+        let launch = Box::new(Launch {
+            index,
+            epoch,
+            node_ctx,
+            limits,
+            result: None,
+        });
+        self.queue.waiting().push_back(launch);
+        self.queue.queued.add_permits(1);
         self.len += 1;
-        if start_runner {
-            if self.runners.len() >= 2 * self.max_runners {
-                self.runners.retain(|runner| !runner.is_finished());
-            }
+        if self.runners.len() < self.len && self.runners.len() < self.max_runners {
             let runner = (self.spawn)(Arc::clone(&self.queue));
             self.runners.push(AbortOnDropHandle::new(runner));
         }
@@ -255,8 +199,15 @@ impl Tasks {
         if self.len == 0 {
             return None;
         }
-        let finished = self.finished.recv().await?;
+        let launch = *self.finished.recv().await?;
         self.len -= 1;
-        Some(finished)
+        let (outcome, duration) = launch
+            .result
+            .unwrap_or_else(|| (Outcome::Failed(LOST.to_owned()), Duration::ZERO));
+        Some((
+            launch.index,
+            launch.epoch,
+            (launch.node_ctx, outcome, duration),
+        ))
     }
 }
