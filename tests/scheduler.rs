@@ -984,3 +984,87 @@ async fn on_a_single_thread_concurrent_nodes_share_the_schedulers_task() {
     assert_eq!(placed["concurrent"], true);
     assert_eq!(placed["own_task"], false);
 }
+
+/// `start` → `first` and ten slow siblings, at most two nodes at once: `first` ends the run
+/// (by interrupting or failing) while most siblings wait for a runner.
+fn first_then_siblings(first: impl Node) -> Workflow {
+    let mut start = NodeSpec::start("start").next("first");
+    let mut builder = Workflow::builder("first-then-siblings").node(NodeSpec::new("first", first));
+    for i in 0..10 {
+        start = start.next(format!("s{i}"));
+        builder = builder.node(NodeSpec::new(
+            format!("s{i}"),
+            Slow {
+                ms: 30,
+                output: json!({}),
+                global: None,
+            },
+        ));
+    }
+    builder.node(start).build().expect("valid")
+}
+
+/// The siblings (`s…`) that started, after checking that `start` and `first` did.
+fn siblings_started(events: &[RunEvent]) -> Vec<String> {
+    let started: Vec<String> = events
+        .iter()
+        .filter_map(|event| match event {
+            RunEvent::NodeStarted { node, .. } => Some(node.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(started.iter().any(|id| id == "start") && started.iter().any(|id| id == "first"));
+    let siblings: Vec<String> = started
+        .into_iter()
+        .filter(|id| id.starts_with('s') && id != "start")
+        .collect();
+    // Two at once: `first` and at most one sibling beside it; none of those waiting.
+    assert!(siblings.len() <= 1, "{siblings:?}");
+    siblings
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_an_interrupt_no_waiting_node_starts_and_all_are_in_the_checkpoint() {
+    let workflow = first_then_siblings(Approve);
+    let options = RunOptions::new().max_workers(2.try_into().expect("not zero"));
+    let (first, events) = run_with(&workflow, options).await;
+    assert_eq!(first.status, WorkflowStatus::Interrupted);
+    let siblings = siblings_started(&events);
+    assert_eq!(first.node_contexts.len(), 2 + siblings.len());
+
+    let done = native()
+        .resume(&workflow, first, json!({"approved": true}))
+        .await
+        .expect("resumes");
+    assert_eq!(done.status, WorkflowStatus::Success, "{:?}", done.error);
+    for i in 0..10 {
+        assert_eq!(
+            done.node_contexts[format!("s{i}").as_str()].status,
+            NodeStatus::Success,
+            "s{i}"
+        );
+    }
+    let siblings = done
+        .execution_path
+        .iter()
+        .filter(|id| id.starts_with("s") && *id != "start");
+    assert_eq!(siblings.count(), 10, "each sibling once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_failure_waiting_nodes_neither_start_nor_count_as_cancelled() {
+    let workflow = first_then_siblings(Returns(NodeResult::failed("no")));
+    let options = RunOptions::new().max_workers(2.try_into().expect("not zero"));
+    let (done, events) = run_with(&workflow, options).await;
+    assert_eq!(done.status, WorkflowStatus::Failed);
+    assert_eq!(done.error.as_deref(), Some("node `first` failed: no"));
+    // A sibling that was running is cancelled; the waiting ones are not there at all.
+    let siblings = siblings_started(&events);
+    for sibling in &siblings {
+        assert_eq!(
+            done.node_contexts[sibling.as_str()].status,
+            NodeStatus::Failed
+        );
+    }
+    assert_eq!(done.node_contexts.len(), 2 + siblings.len());
+}

@@ -128,6 +128,17 @@ impl<F: std::future::Future<Output = Finished>> InFlight<F> {
     }
 }
 
+/// Takes back the nodes handed to runner tasks that have not started, once the run stops:
+/// they go back to the ready queue (and so into an interrupted run's checkpoint), and are
+/// not recorded as cancelled when the run fails.
+fn recall<F>(in_flight: &mut InFlight<F>, state: &mut State<'_>) {
+    if let InFlight::Tasks(tasks) = in_flight {
+        for (index, epoch, node_ctx) in tasks.recall().into_iter().rev() {
+            state.unlaunch(index, epoch, node_ctx);
+        }
+    }
+}
+
 /// The scheduler's loop; `spawner` says whether concurrent nodes get tasks of their own, and
 /// with them whether nodes are called directly.
 async fn drive<B: Backend + ?Sized>(
@@ -268,10 +279,15 @@ async fn drive<B: Backend + ?Sized>(
         let Some((index, epoch, (node_ctx, outcome, duration))) = next else {
             continue;
         };
-        if let Err(reason) = state.finish(index, epoch, node_ctx, outcome, duration) {
+        let finished = state.finish(index, epoch, node_ctx, outcome, duration);
+        if finished.is_err() || state.stopping {
+            recall(&mut in_flight, &mut state);
+        }
+        if let Err(reason) = finished {
             break Some(reason);
         }
     };
+    recall(&mut in_flight, &mut state);
     drop(in_flight);
 
     match failure {
@@ -428,6 +444,18 @@ impl<'w> State<'w> {
             inputs: Outputs::new(),
             epoch: 0,
             resume: None,
+        });
+    }
+
+    /// Puts back a node that was launched but never started, at the head of the queue.
+    fn unlaunch(&mut self, index: usize, epoch: u32, node_ctx: NodeContext) {
+        self.steps -= 1;
+        self.running[index] = false;
+        self.ready.push_front(Activation {
+            node: index,
+            inputs: node_ctx.input.outputs,
+            epoch,
+            resume: node_ctx.resume,
         });
     }
 

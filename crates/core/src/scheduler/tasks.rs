@@ -13,6 +13,7 @@
 //! and the scheduler's thread frees it again once it has read the result.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -45,8 +46,10 @@ pub(crate) struct Launch {
 /// The nodes waiting for a runner; shared by the scheduler and its runners.
 pub(crate) struct Queue {
     waiting: Mutex<VecDeque<Box<Launch>>>,
-    /// One permit per waiting node: a runner that gets one is sure to find a node.
+    /// One permit per waiting node.
     queued: Semaphore,
+    /// Set once a node interrupted or failed the run: no runner starts another node.
+    halted: AtomicBool,
     done: UnboundedSender<Box<Launch>>,
 }
 
@@ -55,10 +58,22 @@ impl Queue {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The next node, once one waits.
+    /// The next node, once one waits; `None` once the run stops.
     async fn take(&self) -> Option<Box<Launch>> {
-        self.queued.acquire().await.ok()?.forget();
-        self.waiting().pop_front()
+        loop {
+            if self.halted.load(Ordering::Acquire) {
+                return None;
+            }
+            let permit = self.queued.acquire().await.ok()?;
+            if self.halted.load(Ordering::Acquire) {
+                return None;
+            }
+            permit.forget();
+            // Empty only when the scheduler took the node back in between.
+            if let Some(launch) = self.waiting().pop_front() {
+                return Some(launch);
+            }
+        }
     }
 }
 
@@ -95,6 +110,15 @@ pub(crate) fn spawner<B: Backend + Clone + 'static>(
                     events.as_ref(),
                 ))
                 .await;
+                // An interrupting or failing node stops the run: the nodes still waiting must
+                // not start, even before the scheduler has seen this result.
+                let stops = match &outcome {
+                    Outcome::Done(result) => result.interrupt,
+                    Outcome::Failed(_) | Outcome::Panicked(_) => true,
+                };
+                if stops {
+                    queue.halted.store(true, Ordering::Release);
+                }
                 report.send(outcome, duration);
                 // A runner that finds node after node ready must still let the other tasks
                 // of its thread run.
@@ -151,6 +175,7 @@ impl Tasks {
         let queue = Arc::new(Queue {
             waiting: Mutex::new(VecDeque::new()),
             queued: Semaphore::new(0),
+            halted: AtomicBool::new(false),
             done,
         });
         Tasks {
@@ -192,6 +217,24 @@ impl Tasks {
             let runner = (self.spawn)(Arc::clone(&self.queue));
             self.runners.push(AbortOnDropHandle::new(runner));
         }
+    }
+
+    /// Stops the runners from starting more nodes and takes back the ones that have not
+    /// started, oldest first: node position, iteration, context.
+    pub(crate) fn recall(&mut self) -> Vec<(usize, u32, NodeContext)> {
+        self.queue.halted.store(true, Ordering::Release);
+        let waiting: Vec<Box<Launch>> = self.queue.waiting().drain(..).collect();
+        for _ in &waiting {
+            // A runner holding the permit finds the queue empty and stops.
+            if let Ok(permit) = self.queue.queued.try_acquire() {
+                permit.forget();
+            }
+        }
+        self.len -= waiting.len();
+        waiting
+            .into_iter()
+            .map(|launch| (launch.index, launch.epoch, launch.node_ctx))
+            .collect()
     }
 
     /// The next node to finish; `None` when none was handed over.
