@@ -1,5 +1,6 @@
 //! Test support: a real `nats-server -js` for tests and benchmarks (feature `testing`).
 
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,23 +15,27 @@ use std::time::{Duration, Instant};
 pub struct NatsServer {
     child: Child,
     port: u16,
+    /// The HTTP monitoring port, asked whether JetStream is ready.
+    monitor: u16,
     store: tempfile::TempDir,
 }
 
 impl NatsServer {
-    /// Starts a server and waits until it accepts connections.
+    /// Starts a server and waits until it accepts connections and JetStream is ready.
     ///
     /// # Panics
     ///
-    /// When `nats-server` cannot be started or does not listen within 15 seconds.
+    /// When `nats-server` cannot be started or is not ready within 15 seconds.
     pub fn start() -> NatsServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free loopback port");
+        let (port, monitor) = (free_port(), free_port());
         let store = tempfile::tempdir().expect("a temporary directory");
-        let child = spawn(port, store.path());
-        NatsServer { child, port, store }
+        let child = spawn(port, monitor, store.path());
+        NatsServer {
+            child,
+            port,
+            monitor,
+            store,
+        }
     }
 
     /// The server's URL, `nats://127.0.0.1:<port>`.
@@ -48,7 +53,7 @@ impl NatsServer {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn(self.port, self.store.path());
+        self.child = spawn(self.port, self.monitor, self.store.path());
     }
 }
 
@@ -59,9 +64,17 @@ impl Drop for NatsServer {
     }
 }
 
-fn spawn(port: u16, store: &Path) -> Child {
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn spawn(port: u16, monitor: u16, store: &Path) -> Child {
     let child = Command::new("nats-server")
-        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-m", &monitor.to_string(), "-sd"])
         .arg(store)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -72,12 +85,28 @@ fn spawn(port: u16, store: &Path) -> Child {
             )
         });
     let deadline = Instant::now() + Duration::from_secs(15);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while TcpStream::connect(("127.0.0.1", port)).is_err() || !healthy(monitor) {
         assert!(
             Instant::now() < deadline,
-            "nats-server did not listen on port {port} within 15 s"
+            "nats-server on port {port} was not ready (JetStream included) within 15 s"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
     child
+}
+
+/// Whether the server's monitoring endpoint reports it healthy, JetStream included: a client
+/// port that accepts connections does not yet mean that JetStream answers.
+fn healthy(monitor: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", monitor)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut response = String::new();
+    stream
+        .write_all(b"GET /healthz HTTP/1.0\r\n\r\n")
+        .and_then(|()| stream.read_to_string(&mut response))
+        .is_ok()
+        && response.starts_with("HTTP/1.0 200")
+        && response.contains("\"ok\"")
 }

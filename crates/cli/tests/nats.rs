@@ -79,7 +79,8 @@ fn examples_give_the_same_report_on_nats_as_on_native() {
         assert_eq!(
             nats_out.status.code(),
             native_out.status.code(),
-            "{name}: {}",
+            "{name}: error {} / stderr {}",
+            nats["error"],
             String::from_utf8_lossy(&nats_out.stderr)
         );
         assert_eq!(comparable(nats), comparable(native), "{name}");
