@@ -111,7 +111,8 @@ impl Outputs {
         }
     }
 
-    /// Outputs from pairs already in id order with distinct ids, in the vector they are in.
+    /// Outputs from pairs already in id order with distinct ids, as the scheduler hands them to
+    /// a node: no sort, and in the vector they are in.
     pub(crate) fn from_sorted_vec(sorted: Vec<(NodeId, Value)>) -> Self {
         debug_assert!(
             sorted.windows(2).all(|pair| pair[0].0 < pair[1].0),
@@ -123,20 +124,6 @@ impl Outputs {
     /// The output of one predecessor.
     pub(crate) fn one(id: NodeId, output: Value) -> Self {
         Outputs(smallvec::smallvec![(id, output)])
-    }
-
-    /// Outputs from `len` pairs already in id order with distinct ids, as the scheduler hands
-    /// them to a node: no sort, and room for exactly `len`.
-    pub(crate) fn from_sorted(len: usize, entries: impl Iterator<Item = (NodeId, Value)>) -> Self {
-        let mut sorted = SmallVec::with_capacity(len);
-        sorted.extend(entries);
-        debug_assert!(
-            sorted
-                .windows(2)
-                .all(|pair: &[(NodeId, Value)]| pair[0].0 < pair[1].0),
-            "outputs out of id order"
-        );
-        Outputs(sorted)
     }
 
     /// The predecessor ids, in order.

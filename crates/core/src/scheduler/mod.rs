@@ -929,7 +929,7 @@ impl<'w> State<'w> {
                 .into_iter()
                 .map(|(id, output)| Ok((nodes[state.index(&id)?].node_id().clone(), output)))
                 .collect::<Result<Vec<_>>>()?;
-            Ok(Outputs::from_sorted(entries.len(), entries.into_iter()))
+            Ok(Outputs::from_sorted_vec(entries))
         };
         for pending in checkpoint.interrupted {
             let activation = Activation {
