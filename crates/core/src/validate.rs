@@ -56,6 +56,12 @@ pub enum Problem {
         /// The node ids around the cycle; the first is repeated at the end.
         path: Vec<String>,
     },
+    /// An end node has `next` or `routes`: an end node ends its path, so they would never
+    /// be followed.
+    EndWithSuccessors {
+        /// The end node.
+        node: String,
+    },
     /// End nodes exist, but none can be reached from the start.
     NoReachableEnd,
     /// No path from the start leads to this node (a warning).
@@ -78,6 +84,7 @@ impl Problem {
             | Problem::UnknownKind { node, .. }
             | Problem::DanglingEdge { node, .. }
             | Problem::DanglingRoute { node, .. }
+            | Problem::EndWithSuccessors { node }
             | Problem::Unreachable { node } => Some(node),
             Problem::Cycle { path } => path.first().map(String::as_str),
             Problem::NoStartNode | Problem::SeveralStartNodes { .. } | Problem::NoReachableEnd => {
@@ -114,6 +121,11 @@ impl fmt::Display for Problem {
                     path.join(" -> ")
                 )
             }
+            Problem::EndWithSuccessors { node } => write!(
+                f,
+                "end node `{node}` has successors; an end node ends its path, so `next` and \
+                 `routes` are not allowed on it"
+            ),
             Problem::NoReachableEnd => f.write_str("no end node is reachable from the start"),
             Problem::Unreachable { node } => {
                 write!(f, "node `{node}` is not reachable from the start")
@@ -173,6 +185,16 @@ pub(crate) fn check(nodes: &[NodeSpec]) -> Vec<Problem> {
             }
         }
         routed.push(targets);
+    }
+
+    for node in nodes {
+        if node.role() == NodeRole::End
+            && (!node.next_ids().is_empty() || !node.routes().is_empty())
+        {
+            problems.push(Problem::EndWithSuccessors {
+                node: node.id().to_owned(),
+            });
+        }
     }
 
     problems.extend(find_cycle(nodes, &next));
