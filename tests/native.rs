@@ -63,7 +63,11 @@ async fn route_key_selects_target_and_next_override_wins() {
             .route("left", "l")
             .route("right", "r"),
         )
-        .node(NodeSpec::new("l", Returns(NodeResult::ok(json!({})).with_next("z"))).next("r"))
+        .node(
+            NodeSpec::new("l", Returns(NodeResult::ok(json!({})).with_next("z")))
+                .next("r")
+                .next("z"),
+        )
         .node(NodeSpec::new("r", Emit(json!({}))))
         .node(NodeSpec::new("z", Emit(json!({}))))
         .build()

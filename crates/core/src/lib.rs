@@ -107,6 +107,7 @@ mod capabilities;
 mod config;
 mod context;
 mod error;
+mod fingerprint;
 mod id_index;
 pub mod layers;
 mod node;

@@ -28,6 +28,9 @@ pub(crate) enum EdgeSource {
     Route(u32),
 }
 
+/// [`Plan::loop_of`] of a node in no loop.
+pub(crate) const NO_LOOP: u32 = u32::MAX;
+
 /// One static edge of the graph.
 #[derive(Debug, Clone)]
 pub(crate) struct Edge {
@@ -91,8 +94,11 @@ pub(crate) struct Plan {
     pub(crate) joins: Vec<u32>,
     /// Of those, the ones from the node's own loop: what later iterations wait for.
     pub(crate) loop_joins: Vec<u32>,
-    /// Whether the node is part of a loop.
-    pub(crate) in_loop: Vec<bool>,
+    /// The loop each node is part of ([`NO_LOOP`] for none): a strongly connected set of
+    /// nodes with a cycle. Iterations are counted per loop.
+    pub(crate) loop_of: Vec<u32>,
+    /// Whether any route leads back: without loops a run executes each node at most once.
+    pub(crate) has_loops: bool,
     /// Position in a topological order of forward edges; later wins concurrent global writes.
     pub(crate) rank: Vec<u32>,
     /// The distinct sources of each real join's forward edges, in node id order: a join
@@ -122,29 +128,45 @@ impl Plan {
             })
         }));
 
-        let reachable = classify_back_edges(&mut out, start);
+        let (reachable, distance) = distances(&out, start);
         let component = strongly_connected(&out, &reachable);
         let mut component_size = vec![0u32; n];
         for &c in component.iter().flatten() {
             component_size[c] += 1;
         }
-        let mut in_loop = vec![false; n];
+        // A node's loop: its strongly connected component, when that has a cycle.
+        let mut loop_of = vec![NO_LOOP; n];
         for u in 0..n {
             let Some(cu) = component[u] else { continue };
             if component_size[cu] > 1 || out[u].iter().any(|e| e.to == u) {
-                in_loop[u] = true;
+                loop_of[u] = cu as u32;
             }
         }
+        let in_loop: Vec<bool> = loop_of.iter().map(|&l| l != NO_LOOP).collect();
+        // An edge inside a loop closes it when it leads to a node no farther from the start
+        // (ties broken by id). The rule reads only the graph's shape and ids, never the order
+        // in which `next` or `routes` were written; forward edges inside a loop strictly
+        // increase (distance, id), so they form no cycle.
+        let key = |v: usize| (distance[v], nodes[v].id());
+        for u in (0..n).filter(|&u| in_loop[u]) {
+            for edge in out[u].iter_mut() {
+                let v = edge.to;
+                if loop_of[v] == loop_of[u] && key(v) <= key(u) {
+                    edge.kind = EdgeKind::Back;
+                }
+            }
+        }
+        let has_loops = in_loop.iter().any(|&l| l);
 
         let mut joins = vec![0u32; n];
         let mut loop_joins = vec![0u32; n];
         for u in (0..n).filter(|&u| reachable[u]) {
             for edge in out[u].iter_mut() {
                 let v = edge.to;
-                edge.loop_exit = in_loop[u] && component[u] != component[v];
+                edge.loop_exit = in_loop[u] && loop_of[u] != loop_of[v];
                 if edge.kind == EdgeKind::Forward {
                     joins[v] += 1;
-                    if in_loop[v] && component[u] == component[v] {
+                    if in_loop[v] && loop_of[u] == loop_of[v] {
                         loop_joins[v] += 1;
                     }
                 }
@@ -156,7 +178,8 @@ impl Plan {
             out,
             joins,
             loop_joins,
-            in_loop,
+            loop_of,
+            has_loops,
             rank,
             join_sources,
         }
@@ -204,32 +227,23 @@ fn join_slots(
     sources
 }
 
-/// Marks the edges that close a cycle in a depth-first walk from `start` as back edges, and
-/// returns which nodes the walk reached. Iterative: no recursion limit.
-fn classify_back_edges(out: &mut Rows<Edge>, start: usize) -> Vec<bool> {
+/// Which nodes a breadth-first walk over every edge reaches from `start`, and how many edges
+/// away each is (`u32::MAX` when unreached). Independent of the order edges were written in.
+fn distances(out: &Rows<Edge>, start: usize) -> (Vec<bool>, Vec<u32>) {
     let n = out.len();
-    let mut on_path = vec![false; n];
-    let mut seen = vec![false; n];
-    let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-    seen[start] = true;
-    on_path[start] = true;
-    while let Some(&mut (u, ref mut i)) = stack.last_mut() {
-        if let Some(edge) = out[u].get_mut(*i) {
-            *i += 1;
-            let v = edge.to;
-            if on_path[v] {
-                edge.kind = EdgeKind::Back;
-            } else if !seen[v] {
-                seen[v] = true;
-                on_path[v] = true;
-                stack.push((v, 0));
+    let mut distance = vec![u32::MAX; n];
+    let mut queue = VecDeque::from([start]);
+    distance[start] = 0;
+    while let Some(u) = queue.pop_front() {
+        for edge in &out[u] {
+            if distance[edge.to] == u32::MAX {
+                distance[edge.to] = distance[u] + 1;
+                queue.push_back(edge.to);
             }
-        } else {
-            on_path[u] = false;
-            stack.pop();
         }
     }
-    seen
+    let reachable = distance.iter().map(|&d| d != u32::MAX).collect();
+    (reachable, distance)
 }
 
 /// The strongly connected component of each reachable node (Tarjan's algorithm, iterative).

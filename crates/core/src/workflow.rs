@@ -10,6 +10,7 @@ use smallvec::SmallVec;
 
 use crate::builtin::{EndNode, StartNode};
 use crate::error::{Error, Result};
+use crate::fingerprint;
 use crate::id_index::IdIndex;
 use crate::node::Node;
 use crate::node_id::NodeId;
@@ -17,7 +18,9 @@ use crate::node_registry::NodeRegistry;
 use crate::plan::Plan;
 use crate::validate::{self, Problem};
 
-/// The default limit on node executions per run; see [`WorkflowBuilder::max_steps`].
+/// How many node executions a run may make beyond one per node, unless
+/// [`WorkflowBuilder::max_steps`] sets the limit: the default limit is the number of nodes
+/// plus this, so that the limit never stops a workflow without loops.
 pub const DEFAULT_MAX_STEPS: usize = 10_000;
 
 /// What part a node plays in the graph.
@@ -268,8 +271,11 @@ struct Graph {
     start: usize,
     input: Map<String, Value>,
     max_steps: usize,
+    /// Whether `max_steps` was set rather than defaulted.
+    max_steps_set: bool,
     warnings: Vec<Problem>,
     plan: Plan,
+    fingerprint: u64,
 }
 
 impl Workflow {
@@ -279,7 +285,7 @@ impl Workflow {
             name: name.into(),
             nodes: Vec::new(),
             input: Map::new(),
-            max_steps: DEFAULT_MAX_STEPS,
+            max_steps: None,
         }
     }
 
@@ -321,9 +327,50 @@ impl Workflow {
         &self.inner.input
     }
 
-    /// The limit on node executions per run.
+    /// The limit on node executions per run: the one set with
+    /// [`WorkflowBuilder::max_steps`], else the number of nodes plus [`DEFAULT_MAX_STEPS`].
     pub fn max_steps(&self) -> usize {
         self.inner.max_steps
+    }
+
+    /// The limit set with [`WorkflowBuilder::max_steps`], if one was.
+    pub fn max_steps_set(&self) -> Option<usize> {
+        self.inner.max_steps_set.then_some(self.inner.max_steps)
+    }
+
+    /// Whether any route leads back to an earlier node, so that nodes may run more than once.
+    pub fn has_loops(&self) -> bool {
+        self.inner.plan.has_loops
+    }
+
+    /// A fingerprint of the workflow's shape: its node ids, their roles and their edges
+    /// (`next` and `routes`), whatever order they were written in. Node code and
+    /// configuration do not count. A checkpoint carries the fingerprint of its workflow, and
+    /// resuming on a workflow with another one is refused.
+    ///
+    /// ```
+    /// use nadoo_flow_core::{NodeSpec, Workflow};
+    ///
+    /// let a = Workflow::builder("w")
+    ///     .node(NodeSpec::start("s").next("x").next("y"))
+    ///     .node(NodeSpec::end("x"))
+    ///     .node(NodeSpec::end("y"))
+    ///     .build()?;
+    /// let b = Workflow::builder("w")
+    ///     .node(NodeSpec::start("s").next("y").next("x"))
+    ///     .node(NodeSpec::end("y"))
+    ///     .node(NodeSpec::end("x"))
+    ///     .build()?;
+    /// let c = Workflow::builder("w")
+    ///     .node(NodeSpec::start("s").next("x"))
+    ///     .node(NodeSpec::end("x"))
+    ///     .build()?;
+    /// assert_eq!(a.fingerprint(), b.fingerprint());
+    /// assert_ne!(a.fingerprint(), c.fingerprint());
+    /// # Ok::<(), nadoo_flow_core::Error>(())
+    /// ```
+    pub fn fingerprint(&self) -> u64 {
+        self.inner.fingerprint
     }
 
     /// Problems that do not stop the workflow from running, such as unreachable nodes.
@@ -338,7 +385,7 @@ pub struct WorkflowBuilder {
     name: String,
     nodes: Vec<NodeSpec>,
     input: Map<String, Value>,
-    max_steps: usize,
+    max_steps: Option<usize>,
 }
 
 impl WorkflowBuilder {
@@ -356,10 +403,11 @@ impl WorkflowBuilder {
         self
     }
 
-    /// Limits node executions per run (default [`DEFAULT_MAX_STEPS`]), which stops runaway loops.
+    /// Limits node executions per run, which stops runaway loops. The default is the number
+    /// of nodes plus [`DEFAULT_MAX_STEPS`], so that it never stops a workflow without loops.
     #[must_use]
     pub fn max_steps(mut self, max_steps: usize) -> Self {
-        self.max_steps = max_steps;
+        self.max_steps = Some(max_steps);
         self
     }
 
@@ -396,15 +444,21 @@ impl WorkflowBuilder {
             .position(|n| n.role == NodeRole::Start)
             .ok_or_else(|| Error::InvalidWorkflow(vec![Problem::NoStartNode]))?;
         let plan = Plan::new(&self.nodes, |id| position(&self.nodes, id), start);
+        let fingerprint = fingerprint::fingerprint(&self.nodes);
+        let max_steps = self
+            .max_steps
+            .unwrap_or_else(|| self.nodes.len().saturating_add(DEFAULT_MAX_STEPS));
         let graph = Graph {
             name: self.name,
             nodes: self.nodes,
             index,
             start,
             input: self.input,
-            max_steps: self.max_steps,
+            max_steps,
+            max_steps_set: self.max_steps.is_some(),
             warnings,
             plan,
+            fingerprint,
         };
         Ok(Workflow {
             inner: Arc::new(graph),

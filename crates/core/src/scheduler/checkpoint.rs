@@ -5,15 +5,24 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::fingerprint::NodeShape;
+
 /// Where an interrupted run stopped: the nodes that interrupted it, and every node that was
 /// ready or half-joined. Part of the [`WorkflowContext`](crate::WorkflowContext) of an
 /// interrupted run, so that the context can be stored (as JSON, say) and resumed later, in
 /// another process, with [`Backend::resume`](crate::Backend::resume).
+///
+/// A checkpoint carries the [fingerprint](crate::Workflow::fingerprint) and shape of its
+/// workflow: resuming it on a workflow whose nodes or edges differ is refused with an error
+/// that names what changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
-    /// The workflow's name and node ids, to refuse resuming on another workflow.
+    /// The workflow's name.
     pub(crate) workflow: String,
-    pub(crate) node_ids: Vec<String>,
+    /// [`Workflow::fingerprint`](crate::Workflow::fingerprint) of the workflow.
+    pub(crate) fingerprint: u64,
+    /// The workflow's nodes and edges, to say what changed when the fingerprint differs.
+    pub(crate) shape: Vec<NodeShape>,
     /// The nodes that interrupted the run; they run again on resume.
     pub(crate) interrupted: Vec<PendingNode>,
     /// Nodes that were ready to run when the run stopped.
@@ -22,8 +31,6 @@ pub struct Checkpoint {
     pub(crate) joins: Vec<JoinState>,
     /// Loop exits not taken so far: (node, edge position).
     pub(crate) deferred: Vec<(String, usize)>,
-    /// Nodes that have run (or been skipped) at least once.
-    pub(crate) fired: Vec<String>,
     /// Who wrote each global last: (iteration, rank).
     pub(crate) stamps: BTreeMap<String, (u32, u32)>,
     /// Node executions so far.
@@ -35,6 +42,12 @@ impl Checkpoint {
     pub fn interrupted(&self) -> impl Iterator<Item = &str> {
         self.interrupted.iter().map(|p| p.node.as_str())
     }
+
+    /// [`Workflow::fingerprint`](crate::Workflow::fingerprint) of the workflow the
+    /// checkpoint was taken on.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
 }
 
 /// A node that will run on resume, with the outputs it was activated with.
@@ -42,14 +55,18 @@ impl Checkpoint {
 pub(crate) struct PendingNode {
     pub(crate) node: String,
     pub(crate) inputs: BTreeMap<String, Value>,
-    pub(crate) epoch: u32,
+    pub(crate) iteration: u32,
 }
 
-/// A join with some of its incoming edges resolved.
+/// A join with some of its incoming edges of one iteration resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct JoinState {
     pub(crate) node: String,
+    pub(crate) iteration: u32,
     pub(crate) resolved: u32,
+    /// The outputs of the sources taken so far.
     pub(crate) inputs: BTreeMap<String, Value>,
-    pub(crate) epoch: u32,
+    /// The sources skipped so far.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) skipped: Vec<String>,
 }

@@ -36,7 +36,7 @@ pub(crate) type Spawn = Box<dyn Fn(Arc<Queue>) -> tokio::task::JoinHandle<()> + 
 /// One node execution, from the scheduler to a runner and back.
 pub(crate) struct Launch {
     index: usize,
-    epoch: u32,
+    iteration: u32,
     node_ctx: NodeContext,
     limits: Limits,
     /// Set by the runner: how the execution ended, and how long it took.
@@ -193,19 +193,19 @@ impl Tasks {
         self.len
     }
 
-    /// Hands node `index` (iteration `epoch`) to the runners, starting one more while there
+    /// Hands node `index` (iteration `iteration`) to the runners, starting one more while there
     /// are fewer runners than nodes handed over (and fewer than `max_runners`): runners never
     /// stop during the run, so every node handed over finds one as soon as one is free.
     pub(crate) fn launch(
         &mut self,
         index: usize,
-        epoch: u32,
+        iteration: u32,
         node_ctx: NodeContext,
         limits: Limits,
     ) {
         let launch = Box::new(Launch {
             index,
-            epoch,
+            iteration,
             node_ctx,
             limits,
             result: None,
@@ -233,7 +233,7 @@ impl Tasks {
         self.len -= waiting.len();
         waiting
             .into_iter()
-            .map(|launch| (launch.index, launch.epoch, launch.node_ctx))
+            .map(|launch| (launch.index, launch.iteration, launch.node_ctx))
             .collect()
     }
 
@@ -249,7 +249,7 @@ impl Tasks {
             .unwrap_or_else(|| (Outcome::Failed(LOST.to_owned()), Duration::ZERO));
         Some((
             launch.index,
-            launch.epoch,
+            launch.iteration,
             (launch.node_ctx, outcome, duration),
         ))
     }

@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! name = "review"            # optional; default: the file's stem
-//! max_steps = 100            # optional; default: 10 000
+//! max_steps = 100            # optional; default: the number of nodes + 10 000
 //!
 //! [input]                    # optional default globals
 //! topic = "rust"
@@ -37,7 +37,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::node_registry::NodeRegistry;
 use crate::validate::Problem;
-use crate::workflow::{DEFAULT_MAX_STEPS, NodeSpec, Workflow};
+use crate::workflow::{NodeSpec, Workflow};
 
 /// The TOML form of a workflow. [`WorkflowDef::parse`] reads it with located errors;
 /// [`WorkflowDef::build`] makes the [`Workflow`].
@@ -267,8 +267,10 @@ impl WorkflowDef {
     pub fn build(&self, file: &str, text: &str) -> Result<Workflow> {
         let source = Source::new(file, text);
         let mut problems = Vec::new();
-        let mut builder = Workflow::builder(self.name.clone().unwrap_or_else(|| stem(file)))
-            .max_steps(self.max_steps.unwrap_or(DEFAULT_MAX_STEPS));
+        let mut builder = Workflow::builder(self.name.clone().unwrap_or_else(|| stem(file)));
+        if let Some(max_steps) = self.max_steps {
+            builder = builder.max_steps(max_steps);
+        }
         for (key, value) in &self.input {
             builder = builder.input(key.clone(), value.clone());
         }
@@ -476,7 +478,7 @@ impl Workflow {
             .collect::<Result<Vec<_>>>()?;
         Ok(WorkflowDef {
             name: Some(self.name().to_owned()),
-            max_steps: (self.max_steps() != DEFAULT_MAX_STEPS).then_some(self.max_steps()),
+            max_steps: self.max_steps_set(),
             input: self.input().clone(),
             nodes,
         })

@@ -1,0 +1,330 @@
+//! Edges taken and skipped, and the nodes that wait for several of them (joins), per loop
+//! iteration.
+//!
+//! A node runs once every forward edge into it that counts for its iteration is resolved —
+//! taken, or skipped because its source chose another edge or was itself skipped — and at
+//! least one was taken; when all were skipped, it is skipped in turn. In iteration 0 every
+//! forward edge from a reachable node counts; in a later iteration of a loop only those from
+//! the same loop do (the rest ran once, before the loop). A back edge starts its target at
+//! once, in the next iteration. Skips of loop exits wait until the run is idle, since a later
+//! iteration may still take the exit.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::events::RunEvent;
+use super::state::{Activation, State};
+use crate::context::{NodeContext, NodeInput, NodeStatus, Outputs};
+use crate::node_id::NodeId;
+use crate::plan::{EdgeKind, NO_LOOP};
+use crate::workflow::{NodeRole, NodeSpec};
+
+/// How one source of a join has resolved so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Open,
+    Taken,
+    Skipped,
+}
+
+/// A node of one iteration waiting for its incoming edges to resolve.
+#[derive(Debug, Default)]
+pub(super) struct Join {
+    /// Incoming edges resolved so far.
+    pub(super) resolved: u32,
+    /// One entry per source of the join (`Plan::join_sources`, in id order): the source's id
+    /// and, once taken, its output. The taken entries become the node's inputs where they
+    /// are, without another copy of ten thousand outputs.
+    slots: Vec<(NodeId, Value)>,
+    state: Vec<Slot>,
+}
+
+impl Join {
+    /// A join with `resolved` incoming edges resolved and no source recorded yet.
+    pub(super) fn resolved(resolved: u32) -> Self {
+        Join {
+            resolved,
+            ..Join::default()
+        }
+    }
+
+    /// Records the source at `slot` among `sources` as taken with `output` or skipped
+    /// (`None`). Returns `false`, changing nothing, when `slot` is not a source's.
+    pub(super) fn put(
+        &mut self,
+        nodes: &[NodeSpec],
+        sources: &[u32],
+        slot: usize,
+        output: Option<Value>,
+    ) -> bool {
+        if slot >= sources.len() {
+            return false;
+        }
+        if self.slots.is_empty() {
+            self.slots = sources
+                .iter()
+                .map(|&from| (nodes[from as usize].node_id().clone(), Value::Null))
+                .collect();
+            self.state = vec![Slot::Open; sources.len()];
+        }
+        match output {
+            Some(output) => {
+                self.slots[slot].1 = output;
+                self.state[slot] = Slot::Taken;
+            }
+            None if self.state[slot] == Slot::Open => self.state[slot] = Slot::Skipped,
+            None => {}
+        }
+        true
+    }
+
+    /// Whether some source handed an output.
+    pub(super) fn has_input(&self) -> bool {
+        self.state.contains(&Slot::Taken)
+    }
+
+    /// The sources that have neither been taken nor skipped.
+    fn open(&self) -> impl Iterator<Item = (usize, &NodeId)> {
+        self.slots
+            .iter()
+            .zip(&self.state)
+            .enumerate()
+            .filter(|(_, (_, state))| **state == Slot::Open)
+            .map(|(slot, ((id, _), _))| (slot, id))
+    }
+
+    /// The outputs received, in id order.
+    pub(super) fn into_inputs(self) -> Outputs {
+        let mut state = self.state.into_iter();
+        let mut slots = self.slots;
+        slots.retain(|_| state.next() == Some(Slot::Taken));
+        if slots.len() < slots.capacity() / 2 {
+            slots.shrink_to_fit();
+        }
+        Outputs::from_sorted_vec(slots)
+    }
+
+    /// The ids of the sources skipped so far.
+    pub(super) fn skipped(&self) -> impl Iterator<Item = &NodeId> {
+        self.slots
+            .iter()
+            .zip(&self.state)
+            .filter(|(_, state)| **state == Slot::Skipped)
+            .map(|((id, _), _)| id)
+    }
+}
+
+/// One edge to skip, left by a node of `iteration`; `forced` skips a loop exit now instead
+/// of holding it back.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SkipEdge {
+    pub(super) from: usize,
+    pub(super) edge: usize,
+    pub(super) iteration: u32,
+    pub(super) forced: bool,
+}
+
+impl State<'_> {
+    /// The iteration in which node `to` is reached over a forward edge from node `from` of
+    /// `iteration`: the same inside one loop, 0 on entering or leaving a loop.
+    fn iteration_at(&self, from: usize, to: usize, iteration: u32) -> u32 {
+        let within = self.plan.loop_of[to];
+        if within != NO_LOOP && within == self.plan.loop_of[from] {
+            iteration
+        } else {
+            0
+        }
+    }
+
+    /// Takes edge `edge` of node `from` (of `iteration`), handing its target `output`.
+    pub(super) fn take(&mut self, from: usize, edge: usize, output: Value, iteration: u32) {
+        self.deferred.remove(&(from, edge));
+        let e = &self.plan.out[from][edge];
+        let (to, slot) = (e.to, e.slot);
+        match e.kind {
+            EdgeKind::Back => self.ready.push_back(Activation {
+                node: to,
+                inputs: self.one_input(from, output),
+                iteration: iteration.saturating_add(1),
+                resume: None,
+            }),
+            EdgeKind::Forward => {
+                let at = self.iteration_at(from, to, iteration);
+                let skipped = self.resolve(to, from, slot, Some(output), at);
+                debug_assert!(!skipped, "a node with an input is never skipped");
+            }
+        }
+    }
+
+    /// Skips edges, and the nodes left with no taken incoming edge, transitively.
+    pub(super) fn skip(&mut self, mut work: Vec<SkipEdge>) {
+        while let Some(SkipEdge {
+            from,
+            edge,
+            iteration,
+            forced,
+        }) = work.pop()
+        {
+            let e = &self.plan.out[from][edge];
+            let (to, slot) = (e.to, e.slot);
+            match e.kind {
+                // Not taking a back edge starts no iteration: nothing waits for it.
+                EdgeKind::Back => {}
+                EdgeKind::Forward if e.loop_exit && !forced => {
+                    self.deferred.insert((from, edge));
+                }
+                EdgeKind::Forward => {
+                    let at = self.iteration_at(from, to, iteration);
+                    if self.resolve(to, from, slot, None, at) {
+                        self.record_skip(to);
+                        work.extend((0..self.plan.out[to].len()).map(|edge| SkipEdge {
+                            from: to,
+                            edge,
+                            iteration: at,
+                            forced: false,
+                        }));
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many incoming edges node `node` waits for in `iteration`.
+    fn expected(&self, node: usize, iteration: u32) -> u32 {
+        if iteration == 0 {
+            self.plan.joins[node]
+        } else {
+            self.plan.loop_joins[node]
+        }
+    }
+
+    /// Resolves the edge from `from` (whose slot among `node`'s sources is `slot`) into
+    /// `node` of `iteration`, taken with `output` or skipped (`None`). When it was the last
+    /// one, the node becomes ready (some edge was taken) or is skipped (returns `true`).
+    fn resolve(
+        &mut self,
+        node: usize,
+        from: usize,
+        slot: u32,
+        output: Option<Value>,
+        iteration: u32,
+    ) -> bool {
+        let key = (node, iteration);
+        if self.expected(node, iteration) <= 1 && !self.joins.contains_key(&key) {
+            // One edge decides alone: no join state.
+            let Some(output) = output else {
+                return true;
+            };
+            self.ready.push_back(Activation {
+                node,
+                inputs: self.one_input(from, output),
+                iteration,
+                resume: None,
+            });
+            return false;
+        }
+        let sources = self.plan.join_sources(node);
+        let join = self.joins.entry(key).or_default();
+        join.resolved += 1;
+        join.put(self.workflow.nodes(), sources, slot as usize, output);
+        if join.resolved < self.expected(node, iteration) {
+            return false;
+        }
+        let join = self.joins.remove(&key).unwrap_or_default();
+        if !join.has_input() {
+            return true;
+        }
+        self.ready.push_back(Activation {
+            node,
+            inputs: join.into_inputs(),
+            iteration,
+            resume: None,
+        });
+        false
+    }
+
+    /// The inputs of a node activated by node `from` alone.
+    pub(super) fn one_input(&self, from: usize, output: Value) -> Outputs {
+        Outputs::one(self.workflow.nodes()[from].node_id().clone(), output)
+    }
+
+    /// Records that `node` does not run in this pass. A node that ran in an earlier pass of a
+    /// loop keeps the record of that run, and no event is sent for it.
+    fn record_skip(&mut self, node: usize) {
+        let spec = &self.workflow.nodes()[node];
+        if spec.role() == NodeRole::End || self.ctx.node_contexts.contains_key(spec.id()) {
+            return;
+        }
+        let mut node_ctx = NodeContext::new(
+            spec.node_id(),
+            NodeInput::new(Arc::clone(&self.ctx.globals)),
+        );
+        node_ctx.status = NodeStatus::Skipped;
+        self.emit(|| RunEvent::NodeSkipped {
+            node: spec.node_id().clone(),
+        });
+        self.ctx
+            .node_contexts
+            .insert(spec.node_id().clone(), node_ctx);
+    }
+
+    /// Skips the loop exits held back so far; returns whether there were any.
+    pub(super) fn flush_deferred(&mut self) -> bool {
+        if self.deferred.is_empty() {
+            return false;
+        }
+        let work = std::mem::take(&mut self.deferred)
+            .into_iter()
+            .map(|(from, edge)| SkipEdge {
+                from,
+                edge,
+                iteration: 0,
+                forced: true,
+            })
+            .collect();
+        self.skip(work);
+        true
+    }
+
+    /// When nothing can run any more: the first join (by node position, then iteration) that
+    /// received an output but still waits for other incoming edges, described as the run's
+    /// failure. Joins that received only skips wait for nothing that matters and are
+    /// dropped.
+    pub(super) fn stalled_join(&mut self) -> Option<String> {
+        let (node, iteration) = self
+            .joins
+            .iter()
+            .filter(|(_, join)| join.has_input())
+            .map(|(&key, _)| key)
+            .min()?;
+        let join = &self.joins[&(node, iteration)];
+        let sources = self.plan.join_sources(node);
+        let counts = |slot: usize| {
+            iteration == 0
+                || sources.get(slot).is_some_and(|&from| {
+                    self.plan.loop_of[from as usize] == self.plan.loop_of[node]
+                })
+        };
+        let waiting: Vec<String> = join
+            .open()
+            .filter(|&(slot, _)| counts(slot))
+            .map(|(_, id)| format!("`{id}`"))
+            .collect();
+        let what = if waiting.is_empty() {
+            "more of its incoming edges".to_owned()
+        } else {
+            waiting.join(", ")
+        };
+        let when = if iteration == 0 {
+            String::new()
+        } else {
+            format!(" in loop iteration {iteration}")
+        };
+        Some(format!(
+            "join `{}` is still waiting for {what}{when}, but nothing else can run: those \
+             predecessors neither ran nor were skipped in that iteration",
+            self.id(node)
+        ))
+    }
+}

@@ -1,0 +1,174 @@
+//! Taking a [`Checkpoint`] of an interrupted run, and restoring one to continue it.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::checkpoint::{Checkpoint, JoinState, PendingNode};
+use super::joins::Join;
+use super::state::{Activation, State};
+use crate::context::Outputs;
+use crate::error::{Error, Result};
+use crate::fingerprint;
+
+impl State<'_> {
+    /// The state of an interrupted run.
+    pub(super) fn checkpoint(&mut self) -> Checkpoint {
+        let named = |inputs: Outputs| -> BTreeMap<String, Value> {
+            inputs
+                .into_iter()
+                .map(|(id, output)| (id.to_string(), output))
+                .collect()
+        };
+        let interrupted = std::mem::take(&mut self.interrupted)
+            .into_iter()
+            .map(|(node, inputs, iteration)| PendingNode {
+                node: self.id(node).to_owned(),
+                inputs: named(inputs),
+                iteration,
+            })
+            .collect();
+        let ready = std::mem::take(&mut self.ready)
+            .into_iter()
+            .map(|a| PendingNode {
+                node: self.id(a.node).to_owned(),
+                inputs: named(a.inputs),
+                iteration: a.iteration,
+            })
+            .collect();
+        let mut pending: Vec<((usize, u32), Join)> =
+            std::mem::take(&mut self.joins).into_iter().collect();
+        pending.sort_by_key(|(key, _)| *key);
+        let joins = pending
+            .into_iter()
+            .map(|((node, iteration), join)| JoinState {
+                node: self.id(node).to_owned(),
+                iteration,
+                resolved: join.resolved,
+                skipped: join.skipped().map(|id| id.to_string()).collect(),
+                inputs: named(join.into_inputs()),
+            })
+            .collect();
+        Checkpoint {
+            workflow: self.workflow.name().to_owned(),
+            fingerprint: self.workflow.fingerprint(),
+            shape: fingerprint::shape(self.workflow.nodes()),
+            interrupted,
+            ready,
+            joins,
+            deferred: self
+                .deferred
+                .iter()
+                .map(|&(from, edge)| (self.id(from).to_owned(), edge))
+                .collect(),
+            stamps: self.stamps.drain().collect(),
+            steps: self.steps,
+        }
+    }
+
+    /// A checkpoint that does not fit this workflow, because of `reason`.
+    fn refuse(&self, reason: String) -> Error {
+        Error::InvalidCheckpoint {
+            workflow: self.workflow.name().to_owned(),
+            reason,
+        }
+    }
+
+    fn index(&self, id: &str) -> Result<usize> {
+        self.workflow.position(id).ok_or_else(|| {
+            self.refuse(format!(
+                "it names node `{id}`, which this workflow does not have"
+            ))
+        })
+    }
+
+    /// Outputs named by id, checked against the workflow, in id order.
+    fn indexed(&self, inputs: BTreeMap<String, Value>) -> Result<Outputs> {
+        let nodes = self.workflow.nodes();
+        let entries = inputs
+            .into_iter()
+            .map(|(id, output)| Ok((nodes[self.index(&id)?].node_id().clone(), output)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Outputs::from_sorted_vec(entries))
+    }
+
+    /// Restores an interrupted run; the interrupted nodes run first, with `resume`.
+    ///
+    /// A checkpoint taken on a workflow of another name or shape is refused, naming what
+    /// changed; so is one whose contents do not fit the workflow (edited by hand, say).
+    pub(super) fn restore(&mut self, checkpoint: Checkpoint, resume: Option<Value>) -> Result<()> {
+        if checkpoint.workflow != self.workflow.name() {
+            return Err(self.refuse(format!(
+                "it was taken on workflow `{}`",
+                checkpoint.workflow
+            )));
+        }
+        if checkpoint.fingerprint != self.workflow.fingerprint() {
+            let now = fingerprint::shape(self.workflow.nodes());
+            return Err(self.refuse(format!(
+                "the workflow changed since it was taken: {}",
+                fingerprint::describe_changes(&checkpoint.shape, &now)
+            )));
+        }
+        for pending in checkpoint.interrupted {
+            let activation = Activation {
+                node: self.index(&pending.node)?,
+                inputs: self.indexed(pending.inputs)?,
+                iteration: pending.iteration,
+                resume: resume.clone().map(Box::new),
+            };
+            self.ready.push_back(activation);
+        }
+        for pending in checkpoint.ready {
+            let activation = Activation {
+                node: self.index(&pending.node)?,
+                inputs: self.indexed(pending.inputs)?,
+                iteration: pending.iteration,
+                resume: None,
+            };
+            self.ready.push_back(activation);
+        }
+        for state in checkpoint.joins {
+            let node = self.index(&state.node)?;
+            let restored = self.restore_join(node, state)?;
+            self.joins.insert((node, restored.1), restored.0);
+        }
+        for (from, edge) in checkpoint.deferred {
+            let from = self.index(&from)?;
+            if edge >= self.plan.out[from].len() {
+                return Err(self.refuse(format!(
+                    "it holds back edge {edge} of node `{}`, which has only {}",
+                    self.id(from),
+                    self.plan.out[from].len()
+                )));
+            }
+            self.deferred.insert((from, edge));
+        }
+        self.stamps = checkpoint.stamps.into_iter().collect();
+        self.steps = checkpoint.steps;
+        Ok(())
+    }
+
+    /// One join of a checkpoint, each of its sources checked.
+    fn restore_join(&self, node: usize, state: JoinState) -> Result<(Join, u32)> {
+        let sources = self.plan.join_sources(node);
+        let mut join = Join::resolved(state.resolved);
+        let slot_of = |id: &str| {
+            sources
+                .binary_search_by(|&from| self.id(from as usize).cmp(id))
+                .map_err(|_| {
+                    self.refuse(format!(
+                        "node `{id}` is not a source of join `{}`",
+                        state.node
+                    ))
+                })
+        };
+        for (id, output) in state.inputs {
+            join.put(self.workflow.nodes(), sources, slot_of(&id)?, Some(output));
+        }
+        for id in &state.skipped {
+            join.put(self.workflow.nodes(), sources, slot_of(id)?, None);
+        }
+        Ok((join, state.iteration))
+    }
+}
