@@ -110,7 +110,11 @@ impl ConfigFile {
         let header = format!("[backends.{backend}]");
         let start = text.find(&header).unwrap_or(0);
         let section = &text[start..];
-        let end = section[1..].find("\n[").map_or(section.len(), |i| i + 1);
+        // Past the first character (the header's `[`, or whatever the text starts with).
+        let first = section.chars().next().map_or(0, char::len_utf8);
+        let end = section[first..]
+            .find("\n[")
+            .map_or(section.len(), |i| i + first);
         let section = &section[..end];
         let offset = key
             .and_then(|k| k.split('.').next())
@@ -167,4 +171,45 @@ fn dotted_key(text: &str, offset: usize, message: &str) -> Option<String> {
         Some(section) => format!("{section}.{key}"),
         None => key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_a_backend_key_when_the_text_starts_with_a_multibyte_character() {
+        // A byte order mark, and the backend's settings as dotted keys, without a
+        // `[backends.fuzz]` header to find.
+        let text = "\u{feff}backends.fuzz.bogus = 1\n";
+        let file = ConfigFile::parse("nadoo.toml", text).expect("parses");
+        assert_eq!(
+            file.locate_backend_key("fuzz", Some("bogus")),
+            SettingSource::File {
+                file: "nadoo.toml".to_owned(),
+                line: 1,
+            }
+        );
+        assert_eq!(
+            file.locate_backend_key("fuzz", None),
+            SettingSource::File {
+                file: "nadoo.toml".to_owned(),
+                line: 1,
+            }
+        );
+    }
+
+    #[test]
+    fn locates_a_backend_key_in_its_section() {
+        let text =
+            "[registry]\ndefault = \"x\"\n\n[backends.x]\nurl = 1\nbogus = 2\n\n[execution]\n";
+        let file = ConfigFile::parse("nadoo.toml", text).expect("parses");
+        assert_eq!(
+            file.locate_backend_key("x", Some("bogus.deep")),
+            SettingSource::File {
+                file: "nadoo.toml".to_owned(),
+                line: 6,
+            }
+        );
+    }
 }
