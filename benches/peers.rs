@@ -43,12 +43,17 @@ fn bench_chain(c: &mut Criterion) {
         let tokio = TokioChain::new(n);
         let expected = n as u64;
         assert_eq!(rt.block_on(graph_flow.run()), expected, "graph-flow chain");
-        assert_eq!(rt.block_on(nadoo.run(backend.as_ref())), expected, "nadoo-flow chain");
+        assert_eq!(
+            rt.block_on(nadoo.run(backend.as_ref())),
+            expected,
+            "nadoo-flow chain"
+        );
         assert_eq!(rt.block_on(tokio.run(0)), expected, "tokio chain");
 
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(BenchmarkId::new("graph-flow", n), |b| {
-            b.to_async(&rt).iter(|| async { black_box(graph_flow.run().await) });
+            b.to_async(&rt)
+                .iter(|| async { black_box(graph_flow.run().await) });
         });
         group.bench_function(BenchmarkId::new("nadoo-flow", n), |b| {
             b.to_async(&rt)
@@ -71,13 +76,26 @@ fn bench_fan_out(c: &mut Criterion) {
         let graph_flow = GraphFlowRun::fan_out(n);
         let nadoo = NadooRun::fan_out(n);
         let expected = fan_out_sum(n);
-        assert_eq!(rt.block_on(graph_flow.run()), expected, "graph-flow fan-out");
-        assert_eq!(rt.block_on(nadoo.run(backend.as_ref())), expected, "nadoo-flow fan-out");
-        assert_eq!(rt.block_on(tokio_fan_out(n, BASE)), expected, "tokio fan-out");
+        assert_eq!(
+            rt.block_on(graph_flow.run()),
+            expected,
+            "graph-flow fan-out"
+        );
+        assert_eq!(
+            rt.block_on(nadoo.run(backend.as_ref())),
+            expected,
+            "nadoo-flow fan-out"
+        );
+        assert_eq!(
+            rt.block_on(tokio_fan_out(n, BASE)),
+            expected,
+            "tokio fan-out"
+        );
 
         group.throughput(Throughput::Elements(n as u64));
         group.bench_function(BenchmarkId::new("graph-flow", n), |b| {
-            b.to_async(&rt).iter(|| async { black_box(graph_flow.run().await) });
+            b.to_async(&rt)
+                .iter(|| async { black_box(graph_flow.run().await) });
         });
         group.bench_function(BenchmarkId::new("nadoo-flow", n), |b| {
             b.to_async(&rt)

@@ -2,9 +2,14 @@
 //! graph-flow 0.8 and hand-written tokio, each case in a process of its own, on the workloads
 //! of `benches/peers.rs` (see `support/peers.rs`). Run: `cargo bench --bench peers_rss`
 //!
-//! Without a case argument it runs itself once per case (`peers_rss case <name>`) and prints a
-//! table; with one it builds that workload, runs it once, checks its result and prints its
-//! peak RSS in KiB.
+//! Without a case argument it runs itself once per case (`peers_rss case <engine> <workload>`)
+//! and prints a table; with one it builds that workload, runs it (once, or as many times as a
+//! fourth argument says), checks its result and prints its peak RSS in KiB.
+//!
+//! The repetitions are for instruction counts that do not depend on the machine's load: the
+//! count of `valgrind --tool=callgrind peers_rss-* case graph-flow chain 3` less that of the same
+//! with `1`, halved, is the cost of one run (engines: `tokio`, `graph-flow`, `nadoo-flow`;
+//! workloads: `chain`, `fan-out`).
 
 #![allow(
     clippy::print_stdout,
@@ -37,7 +42,7 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn run_case(engine: &str, workload: &str) {
+fn run_case(engine: &str, workload: &str, times: usize) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -45,16 +50,21 @@ fn run_case(engine: &str, workload: &str) {
         .expect("a runtime");
     let chain = workload == "chain";
     let expected = if chain { N as u64 } else { fan_out_sum(N) };
-    let result = match engine {
-        "tokio" if chain => rt.block_on(TokioChain::new(N).run(0)),
-        "tokio" => rt.block_on(tokio_fan_out(N, BASE)),
+    let results: Vec<u64> = match engine {
+        "tokio" if chain => {
+            let run = TokioChain::new(N);
+            (0..times).map(|_| rt.block_on(run.run(0))).collect()
+        }
+        "tokio" => (0..times)
+            .map(|_| rt.block_on(tokio_fan_out(N, BASE)))
+            .collect(),
         "graph-flow" => {
             let run = if chain {
                 GraphFlowRun::chain(N)
             } else {
                 GraphFlowRun::fan_out(N)
             };
-            rt.block_on(run.run())
+            (0..times).map(|_| rt.block_on(run.run())).collect()
         }
         "nadoo-flow" => {
             let run = if chain {
@@ -63,20 +73,27 @@ fn run_case(engine: &str, workload: &str) {
                 NadooRun::fan_out(N)
             };
             let backend = BackendRegistry::create("native", ()).expect("native is linked");
-            rt.block_on(run.run(backend.as_ref()))
+            (0..times)
+                .map(|_| rt.block_on(run.run(backend.as_ref())))
+                .collect()
         }
         other => panic!("unknown engine {other}"),
     };
-    assert_eq!(result, expected, "{engine} {workload}");
+    for result in results {
+        assert_eq!(result, expected, "{engine} {workload}");
+    }
     println!("{}", peak_rss_kib());
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [first, engine, workload, ..] = args.as_slice()
+    if let [first, engine, workload, rest @ ..] = args.as_slice()
         && first == "case"
     {
-        run_case(engine, workload);
+        let times = rest
+            .first()
+            .map_or(1, |t| t.parse().expect("a count of runs"));
+        run_case(engine, workload, times);
         return;
     }
     let exe = std::env::current_exe().expect("own path");

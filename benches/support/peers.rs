@@ -122,7 +122,8 @@ impl NadooRun {
         let mut builder = Workflow::builder("chain").node(NodeSpec::start("start").next("n0"));
         for i in 0..n {
             let node = Increment { first: i == 0 };
-            builder = builder.node(NodeSpec::new(format!("n{i}"), node).next(format!("n{}", i + 1)));
+            builder =
+                builder.node(NodeSpec::new(format!("n{i}"), node).next(format!("n{}", i + 1)));
         }
         let workflow = builder
             .node(NodeSpec::end(format!("n{n}")))
