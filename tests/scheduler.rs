@@ -865,7 +865,7 @@ async fn a_checkpoint_naming_a_stranger_to_a_join_is_refused() {
         .as_array_mut()
         .expect("the checkpoint has joins");
     assert_eq!(joins[0]["node"], "publish");
-    joins[0]["inputs"] = json!({ "start": {} });
+    joins[0]["taken"] = json!([[0, "start", {}]]);
     let tampered: WorkflowContext = serde_json::from_value(stored).expect("deserializes");
     let err = native()
         .resume(&workflow, tampered, json!({}))

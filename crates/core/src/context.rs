@@ -284,6 +284,10 @@ pub struct NodeContext {
     pub error: Option<String>,
     /// Which attempt this is, counting from 1.
     pub attempt: u32,
+    /// Which iteration of its loop this execution belongs to: 0 outside loops and in a
+    /// loop's first pass, one more each time a route leads back into the loop.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub iteration: u32,
     /// How long the execution took, once it finished.
     pub duration: Option<Duration>,
     /// Free-form data a backend or node attaches to the execution.
@@ -296,6 +300,10 @@ pub struct NodeContext {
     /// the scheduler gave the execution a task of its own.
     #[serde(skip)]
     placement: Placement,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Where a node execution runs, as far as the scheduler decided it.
@@ -320,6 +328,7 @@ impl NodeContext {
             output: None,
             error: None,
             attempt: 1,
+            iteration: 0,
             duration: None,
             metadata: Map::new(),
             resume: None,

@@ -1,9 +1,11 @@
 //! The execution plan of a workflow: its edges classified once, when the workflow is built.
 //!
-//! The scheduler runs a node when every *forward* edge into it is resolved (taken or
-//! skipped). Edges that close a loop (*back* edges) instead start their target at once, as a
-//! new iteration. Skips leaving a loop are held back until the run is otherwise idle, since a
-//! later iteration may still take that exit.
+//! Inside a loop, the edges that lead back to a node no farther from the start are *back*
+//! edges: taking one starts the next iteration of the loop. Every other edge is *forward*.
+//! In the first pass a node waits for its forward incoming edges; in later iterations of its
+//! loop, for its incoming edges from inside the loop, back edges included. Skips leaving a
+//! loop are held back until the run is otherwise idle, since a later iteration may still
+//! take that exit.
 
 use std::collections::VecDeque;
 use std::ops::{Index, IndexMut};
@@ -39,8 +41,7 @@ pub(crate) struct Edge {
     pub(crate) source: EdgeSource,
     /// Leaves a loop: a skip of it waits until the run is idle.
     pub(crate) loop_exit: bool,
-    /// Where the output it carries goes among its target's join sources (forward edges of
-    /// real joins only).
+    /// Its place among its target's incoming edges (edges into real joins only).
     pub(crate) slot: u32,
 }
 
@@ -90,9 +91,11 @@ impl<T> IndexMut<usize> for Rows<T> {
 pub(crate) struct Plan {
     /// Outgoing edges of each node, `next` first, then routes in key order.
     pub(crate) out: Rows<Edge>,
-    /// Forward edges into each node from nodes reachable from the start.
+    /// Forward edges into each node from nodes reachable from the start: what the node waits
+    /// for in iteration 0.
     pub(crate) joins: Vec<u32>,
-    /// Of those, the ones from the node's own loop: what later iterations wait for.
+    /// Edges into each node from its own loop, forward and back: what it waits for in later
+    /// iterations.
     pub(crate) loop_joins: Vec<u32>,
     /// The loop each node is part of ([`NO_LOOP`] for none): a strongly connected set of
     /// nodes with a cycle. Iterations are counted per loop.
@@ -101,7 +104,7 @@ pub(crate) struct Plan {
     pub(crate) has_loops: bool,
     /// Position in a topological order of forward edges; later wins concurrent global writes.
     pub(crate) rank: Vec<u32>,
-    /// The distinct sources of each real join's forward edges, in node id order: a join
+    /// The source of each incoming edge of each real join, in node id order: a join
     /// collects its inputs by slot and hands them on in the order `Outputs` keeps, so that no
     /// join ever sorts.
     join_sources: Rows<u32>,
@@ -164,16 +167,19 @@ impl Plan {
             for edge in out[u].iter_mut() {
                 let v = edge.to;
                 edge.loop_exit = in_loop[u] && loop_of[u] != loop_of[v];
-                if edge.kind == EdgeKind::Forward {
-                    joins[v] += 1;
-                    if in_loop[v] && loop_of[u] == loop_of[v] {
-                        loop_joins[v] += 1;
+                match edge.kind {
+                    EdgeKind::Forward => {
+                        joins[v] += 1;
+                        if in_loop[v] && loop_of[u] == loop_of[v] {
+                            loop_joins[v] += 1;
+                        }
                     }
+                    EdgeKind::Back => loop_joins[v] += 1,
                 }
             }
         }
         let rank = topological_rank(&out, &joins, start, &reachable);
-        let join_sources = join_slots(nodes, &mut out, &joins, &reachable);
+        let join_sources = join_slots(nodes, &mut out, &joins, &loop_joins, &reachable);
         Plan {
             out,
             joins,
@@ -185,46 +191,50 @@ impl Plan {
         }
     }
 
-    /// The distinct forward sources of node `v`, in node id order (empty unless `v` is a
-    /// real join).
+    /// The sources of node `v`'s incoming edges, one per edge, in node id order (empty unless
+    /// `v` is a real join).
     pub(crate) fn join_sources(&self, v: usize) -> &[u32] {
         &self.join_sources[v]
     }
 }
 
-/// Numbers the sources of each real join (a node with several forward edges in) in node id
-/// order, gives every such edge its source's slot, and returns each node's sources.
+/// Gives every edge into a real join (a node with several edges to wait for in some
+/// iteration) a slot of its own among the join's incoming edges, ordered by source id (then
+/// by the edge's place among its source's edges: `next`, then routes in key order), and
+/// returns each node's slots' sources.
 fn join_slots(
     nodes: &[NodeSpec],
     out: &mut Rows<Edge>,
     joins: &[u32],
+    loop_joins: &[u32],
     reachable: &[bool],
 ) -> Rows<u32> {
     let n = out.len();
-    let mut sources: Vec<Vec<u32>> = vec![Vec::new(); n];
+    let real = |v: usize| joins[v] > 1 || loop_joins[v] > 1;
+    let mut incoming: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
     for u in (0..n).filter(|&u| reachable[u]) {
-        for edge in out[u].iter().filter(|e| e.kind == EdgeKind::Forward) {
-            if joins[edge.to] > 1 {
-                sources[edge.to].push(u as u32);
+        for (e, edge) in out[u].iter().enumerate() {
+            if real(edge.to) {
+                incoming[edge.to].push((u as u32, e as u32));
             }
         }
     }
-    for row in &mut sources {
-        // Two edges from one node share a slot.
-        row.sort_unstable_by(|&a, &b| nodes[a as usize].id().cmp(nodes[b as usize].id()));
-        row.dedup();
-    }
-    let sources = Rows::collect(sources.into_iter());
-    for u in (0..n).filter(|&u| reachable[u]) {
-        let id = nodes[u].id();
-        for edge in out[u].iter_mut().filter(|e| e.kind == EdgeKind::Forward) {
-            let row = &sources[edge.to];
-            if let Ok(slot) = row.binary_search_by(|&w| nodes[w as usize].id().cmp(id)) {
-                edge.slot = slot as u32;
-            }
+    for row in &mut incoming {
+        row.sort_unstable_by(|&(a, ea), &(b, eb)| {
+            nodes[a as usize]
+                .id()
+                .cmp(nodes[b as usize].id())
+                .then(ea.cmp(&eb))
+        });
+        for (slot, &(u, e)) in row.iter().enumerate() {
+            out[u as usize][e as usize].slot = slot as u32;
         }
     }
-    sources
+    Rows::collect(
+        incoming
+            .into_iter()
+            .map(|row| row.into_iter().map(|(u, _)| u)),
+    )
 }
 
 /// Which nodes a breadth-first walk over every edge reaches from `start`, and how many edges

@@ -146,10 +146,14 @@ impl NodeSpec {
         }
     }
 
-    /// Adds `target` to the static successors; all successors run.
+    /// Adds `target` to the static successors; all successors run. Naming a successor twice
+    /// adds it once.
     #[must_use]
     pub fn next(mut self, target: impl Into<NodeId>) -> Self {
-        self.next.push(target.into());
+        let target = target.into();
+        if !self.next.contains(&target) {
+            self.next.push(target);
+        }
         self
     }
 

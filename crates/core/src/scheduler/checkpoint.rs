@@ -31,6 +31,12 @@ pub struct Checkpoint {
     pub(crate) joins: Vec<JoinState>,
     /// Loop exits not taken so far: (node, edge position).
     pub(crate) deferred: Vec<(String, usize)>,
+    /// Iterations of loops entered so far, past the first: (a node of the loop, iteration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) live: Vec<(String, u32)>,
+    /// Nodes skipped in iterations not entered (yet): (node, iteration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) dormant: Vec<(String, u32)>,
     /// Who wrote each global last: (iteration, rank).
     pub(crate) stamps: BTreeMap<String, (u32, u32)>,
     /// Node executions so far.
@@ -58,15 +64,16 @@ pub(crate) struct PendingNode {
     pub(crate) iteration: u32,
 }
 
-/// A join with some of its incoming edges of one iteration resolved.
+/// A join with some of its incoming edges of one iteration resolved: one group of inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct JoinState {
     pub(crate) node: String,
     pub(crate) iteration: u32,
     pub(crate) resolved: u32,
-    /// The outputs of the sources taken so far.
-    pub(crate) inputs: BTreeMap<String, Value>,
-    /// The sources skipped so far.
+    /// The incoming edges taken so far: (slot, source, output).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) skipped: Vec<String>,
+    pub(crate) taken: Vec<(usize, String, Value)>,
+    /// The incoming edges skipped so far: (slot, source).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) skipped: Vec<(usize, String)>,
 }

@@ -1,13 +1,13 @@
 //! Edges taken and skipped, and the nodes that wait for several of them (joins), per loop
 //! iteration.
 //!
-//! A node runs once every forward edge into it that counts for its iteration is resolved —
-//! taken, or skipped because its source chose another edge or was itself skipped — and at
-//! least one was taken; when all were skipped, it is skipped in turn. In iteration 0 every
-//! forward edge from a reachable node counts; in a later iteration of a loop only those from
-//! the same loop do (the rest ran once, before the loop). A back edge starts its target at
-//! once, in the next iteration. Skips of loop exits wait until the run is idle, since a later
-//! iteration may still take the exit.
+//! A node runs once every edge into it that counts for its iteration is resolved — taken, or
+//! skipped because its source chose another edge or was itself skipped — and at least one
+//! was taken; when all were skipped, it is skipped in turn. In iteration 0 every forward edge
+//! from a reachable node counts; in a later iteration of a loop, every edge from the same
+//! loop, back edges included (the rest ran once, before the loop). A back edge taken in
+//! iteration `k` leads into iteration `k + 1`. Skips of loop exits wait until the run is
+//! idle, since a later iteration may still take the exit.
 
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use crate::node_id::NodeId;
 use crate::plan::{EdgeKind, NO_LOOP};
 use crate::workflow::{NodeRole, NodeSpec};
 
-/// How one source of a join has resolved so far.
+/// How one incoming edge of a join has resolved so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
     Open,
@@ -28,20 +28,22 @@ enum Slot {
     Skipped,
 }
 
-/// A node of one iteration waiting for its incoming edges to resolve.
+/// A node of one iteration waiting for its incoming edges to resolve: one group of inputs.
+/// An edge resolved a second time before the group is complete (a node outside a loop fed
+/// by each pass of the loop, say) starts the next group.
 #[derive(Debug, Default)]
 pub(super) struct Join {
     /// Incoming edges resolved so far.
     pub(super) resolved: u32,
-    /// One entry per source of the join (`Plan::join_sources`, in id order): the source's id
-    /// and, once taken, its output. The taken entries become the node's inputs where they
+    /// One entry per incoming edge (`Plan::join_sources`, in source id order): the source's
+    /// id and, once taken, its output. The taken entries become the node's inputs where they
     /// are, without another copy of ten thousand outputs.
     slots: Vec<(NodeId, Value)>,
     state: Vec<Slot>,
 }
 
 impl Join {
-    /// A join with `resolved` incoming edges resolved and no source recorded yet.
+    /// A join with `resolved` incoming edges resolved and no edge recorded yet.
     pub(super) fn resolved(resolved: u32) -> Self {
         Join {
             resolved,
@@ -49,8 +51,15 @@ impl Join {
         }
     }
 
-    /// Records the source at `slot` among `sources` as taken with `output` or skipped
-    /// (`None`). Returns `false`, changing nothing, when `slot` is not a source's.
+    /// Whether the edge at `slot` has not been resolved in this group.
+    fn is_open(&self, slot: usize) -> bool {
+        self.state
+            .get(slot)
+            .is_none_or(|&state| state == Slot::Open)
+    }
+
+    /// Records the edge at `slot` among `sources` as taken with `output` or skipped (`None`).
+    /// Returns `false`, changing nothing, when `slot` is not an edge's.
     pub(super) fn put(
         &mut self,
         nodes: &[NodeSpec],
@@ -73,18 +82,17 @@ impl Join {
                 self.slots[slot].1 = output;
                 self.state[slot] = Slot::Taken;
             }
-            None if self.state[slot] == Slot::Open => self.state[slot] = Slot::Skipped,
-            None => {}
+            None => self.state[slot] = Slot::Skipped,
         }
         true
     }
 
-    /// Whether some source handed an output.
+    /// Whether some edge handed an output.
     pub(super) fn has_input(&self) -> bool {
         self.state.contains(&Slot::Taken)
     }
 
-    /// The sources that have neither been taken nor skipped.
+    /// The edges that have neither been taken nor skipped: (slot, source).
     fn open(&self) -> impl Iterator<Item = (usize, &NodeId)> {
         self.slots
             .iter()
@@ -94,24 +102,43 @@ impl Join {
             .map(|(slot, ((id, _), _))| (slot, id))
     }
 
-    /// The outputs received, in id order.
+    /// The outputs received, in id order (one per source: two edges taken from one source
+    /// carry its output once).
     pub(super) fn into_inputs(self) -> Outputs {
         let mut state = self.state.into_iter();
         let mut slots = self.slots;
         slots.retain(|_| state.next() == Some(Slot::Taken));
+        slots.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
         if slots.len() < slots.capacity() / 2 {
             slots.shrink_to_fit();
         }
         Outputs::from_sorted_vec(slots)
     }
 
-    /// The ids of the sources skipped so far.
-    pub(super) fn skipped(&self) -> impl Iterator<Item = &NodeId> {
+    /// The edges taken so far: (slot, source, output).
+    pub(super) fn taken(&self) -> impl Iterator<Item = (usize, &NodeId, &Value)> {
         self.slots
             .iter()
             .zip(&self.state)
-            .filter(|(_, state)| **state == Slot::Skipped)
-            .map(|((id, _), _)| id)
+            .enumerate()
+            .filter(|(_, (_, state))| **state == Slot::Taken)
+            .map(|(slot, ((id, output), _))| (slot, id, output))
+    }
+
+    /// The edges skipped so far: (slot, source).
+    pub(super) fn skipped(&self) -> impl Iterator<Item = (usize, &NodeId)> {
+        self.slots
+            .iter()
+            .zip(&self.state)
+            .enumerate()
+            .filter(|(_, (_, state))| **state == Slot::Skipped)
+            .map(|(slot, ((id, _), _))| (slot, id))
     }
 }
 
@@ -137,56 +164,87 @@ impl State<'_> {
         }
     }
 
+    /// The iteration an edge of node `from` of `iteration` leads into.
+    fn iteration_over(&self, from: usize, edge: usize, iteration: u32) -> u32 {
+        let e = &self.plan.out[from][edge];
+        match e.kind {
+            EdgeKind::Back => iteration.saturating_add(1),
+            EdgeKind::Forward => self.iteration_at(from, e.to, iteration),
+        }
+    }
+
     /// Takes edge `edge` of node `from` (of `iteration`), handing its target `output`.
     pub(super) fn take(&mut self, from: usize, edge: usize, output: Value, iteration: u32) {
         self.deferred.remove(&(from, edge));
         let e = &self.plan.out[from][edge];
         let (to, slot) = (e.to, e.slot);
-        match e.kind {
-            EdgeKind::Back => self.ready.push_back(Activation {
-                node: to,
-                inputs: self.one_input(from, output),
-                iteration: iteration.saturating_add(1),
-                resume: None,
-            }),
-            EdgeKind::Forward => {
-                let at = self.iteration_at(from, to, iteration);
-                let skipped = self.resolve(to, from, slot, Some(output), at);
-                debug_assert!(!skipped, "a node with an input is never skipped");
+        let at = self.iteration_over(from, edge, iteration);
+        let skipped = self.resolve(to, from, slot, Some(output), at);
+        debug_assert!(!skipped, "a node with an input is never skipped");
+    }
+
+    /// Skips edges, and the nodes left with no taken incoming edge, transitively.
+    ///
+    /// A node of a later iteration that nothing has entered yet is not skipped at once but
+    /// kept dormant: if no edge is ever taken into that iteration of its loop, it never
+    /// happens, and its skip must not run on into the iteration after it, and the one after.
+    pub(super) fn skip(&mut self, mut work: Vec<SkipEdge>) {
+        loop {
+            let Some(SkipEdge {
+                from,
+                edge,
+                iteration,
+                forced,
+            }) = work.pop()
+            else {
+                // Nodes of iterations that came alive meanwhile are skipped now.
+                let Some((node, at)) = self.revived.pop() else {
+                    return;
+                };
+                self.skip_node(node, at, &mut work);
+                continue;
+            };
+            let e = &self.plan.out[from][edge];
+            let (to, slot) = (e.to, e.slot);
+            if e.loop_exit && !forced {
+                self.deferred.insert((from, edge));
+                continue;
+            }
+            let at = self.iteration_over(from, edge, iteration);
+            if self.resolve(to, from, slot, None, at) {
+                let l = self.plan.loop_of[to];
+                if at > 0 && !self.live.contains(&(l, at)) {
+                    self.dormant.entry((l, at)).or_default().push(to);
+                } else {
+                    self.skip_node(to, at, &mut work);
+                }
             }
         }
     }
 
-    /// Skips edges, and the nodes left with no taken incoming edge, transitively.
-    pub(super) fn skip(&mut self, mut work: Vec<SkipEdge>) {
-        while let Some(SkipEdge {
-            from,
+    /// Records node `node` of `iteration` as skipped and queues its edges to be skipped.
+    fn skip_node(&mut self, node: usize, iteration: u32, work: &mut Vec<SkipEdge>) {
+        self.record_skip(node);
+        work.extend((0..self.plan.out[node].len()).map(|edge| SkipEdge {
+            from: node,
             edge,
             iteration,
-            forced,
-        }) = work.pop()
+            forced: false,
+        }));
+    }
+
+    /// Notes that an edge was taken into node `node` of `iteration`: that iteration of its
+    /// loop happens, and the nodes of it kept dormant are skipped after all.
+    fn enter(&mut self, node: usize, iteration: u32) {
+        if iteration == 0 {
+            return;
+        }
+        let l = self.plan.loop_of[node];
+        if self.live.insert((l, iteration))
+            && let Some(nodes) = self.dormant.remove(&(l, iteration))
         {
-            let e = &self.plan.out[from][edge];
-            let (to, slot) = (e.to, e.slot);
-            match e.kind {
-                // Not taking a back edge starts no iteration: nothing waits for it.
-                EdgeKind::Back => {}
-                EdgeKind::Forward if e.loop_exit && !forced => {
-                    self.deferred.insert((from, edge));
-                }
-                EdgeKind::Forward => {
-                    let at = self.iteration_at(from, to, iteration);
-                    if self.resolve(to, from, slot, None, at) {
-                        self.record_skip(to);
-                        work.extend((0..self.plan.out[to].len()).map(|edge| SkipEdge {
-                            from: to,
-                            edge,
-                            iteration: at,
-                            forced: false,
-                        }));
-                    }
-                }
-            }
+            self.revived
+                .extend(nodes.into_iter().map(|n| (n, iteration)));
         }
     }
 
@@ -211,6 +269,9 @@ impl State<'_> {
         iteration: u32,
     ) -> bool {
         let key = (node, iteration);
+        if output.is_some() {
+            self.enter(node, iteration);
+        }
         if self.expected(node, iteration) <= 1 && !self.joins.contains_key(&key) {
             // One edge decides alone: no join state.
             let Some(output) = output else {
@@ -224,14 +285,28 @@ impl State<'_> {
             });
             return false;
         }
+        let expected = self.expected(node, iteration);
         let sources = self.plan.join_sources(node);
-        let join = self.joins.entry(key).or_default();
+        let groups = self.joins.entry(key).or_default();
+        let slot = slot as usize;
+        let group = match groups.iter().position(|join| join.is_open(slot)) {
+            Some(group) => group,
+            None => {
+                groups.push(Join::default());
+                groups.len() - 1
+            }
+        };
+        let join = &mut groups[group];
         join.resolved += 1;
-        join.put(self.workflow.nodes(), sources, slot as usize, output);
-        if join.resolved < self.expected(node, iteration) {
+        join.put(self.workflow.nodes(), sources, slot, output);
+        // Groups fill in order, so only the first can be complete.
+        if group > 0 || join.resolved < expected {
             return false;
         }
-        let join = self.joins.remove(&key).unwrap_or_default();
+        let join = groups.remove(0);
+        if groups.is_empty() {
+            self.joins.remove(&key);
+        }
         if !join.has_input() {
             return true;
         }
@@ -295,10 +370,11 @@ impl State<'_> {
         let (node, iteration) = self
             .joins
             .iter()
-            .filter(|(_, join)| join.has_input())
+            .filter(|(_, groups)| groups.iter().any(Join::has_input))
             .map(|(&key, _)| key)
             .min()?;
-        let join = &self.joins[&(node, iteration)];
+        let groups = &self.joins[&(node, iteration)];
+        let join = groups.iter().find(|join| join.has_input())?;
         let sources = self.plan.join_sources(node);
         let counts = |slot: usize| {
             iteration == 0
@@ -306,11 +382,12 @@ impl State<'_> {
                     self.plan.loop_of[from as usize] == self.plan.loop_of[node]
                 })
         };
-        let waiting: Vec<String> = join
+        let mut waiting: Vec<String> = join
             .open()
             .filter(|&(slot, _)| counts(slot))
             .map(|(_, id)| format!("`{id}`"))
             .collect();
+        waiting.dedup();
         let what = if waiting.is_empty() {
             "more of its incoming edges".to_owned()
         } else {
@@ -323,7 +400,7 @@ impl State<'_> {
         };
         Some(format!(
             "join `{}` is still waiting for {what}{when}, but nothing else can run: those \
-             predecessors neither ran nor were skipped in that iteration",
+             predecessors neither ran nor were skipped again",
             self.id(node)
         ))
     }

@@ -36,17 +36,24 @@ impl State<'_> {
                 iteration: a.iteration,
             })
             .collect();
-        let mut pending: Vec<((usize, u32), Join)> =
+        let mut pending: Vec<((usize, u32), Vec<Join>)> =
             std::mem::take(&mut self.joins).into_iter().collect();
         pending.sort_by_key(|(key, _)| *key);
         let joins = pending
             .into_iter()
+            .flat_map(|(key, groups)| groups.into_iter().map(move |join| (key, join)))
             .map(|((node, iteration), join)| JoinState {
                 node: self.id(node).to_owned(),
                 iteration,
                 resolved: join.resolved,
-                skipped: join.skipped().map(|id| id.to_string()).collect(),
-                inputs: named(join.into_inputs()),
+                taken: join
+                    .taken()
+                    .map(|(slot, id, output)| (slot, id.to_string(), output.clone()))
+                    .collect(),
+                skipped: join
+                    .skipped()
+                    .map(|(slot, id)| (slot, id.to_string()))
+                    .collect(),
             })
             .collect();
         Checkpoint {
@@ -61,9 +68,35 @@ impl State<'_> {
                 .iter()
                 .map(|&(from, edge)| (self.id(from).to_owned(), edge))
                 .collect(),
+            live: self.live_members(),
+            dormant: {
+                let mut dormant: Vec<(String, u32)> = self
+                    .dormant
+                    .iter()
+                    .flat_map(|(&(_, k), nodes)| nodes.iter().map(move |&n| (n, k)))
+                    .map(|(n, k)| (self.id(n).to_owned(), k))
+                    .collect();
+                dormant.sort();
+                dormant
+            },
             stamps: self.stamps.drain().collect(),
             steps: self.steps,
         }
+    }
+
+    /// The live (loop, iteration) pairs, each loop named by its first node.
+    fn live_members(&self) -> Vec<(String, u32)> {
+        let loop_of = &self.plan.loop_of;
+        let mut live: Vec<(String, u32)> = self
+            .live
+            .iter()
+            .filter_map(|&(l, k)| {
+                let member = loop_of.iter().position(|&m| m == l)?;
+                Some((self.id(member).to_owned(), k))
+            })
+            .collect();
+        live.sort();
+        live
     }
 
     /// A checkpoint that does not fit this workflow, because of `reason`.
@@ -130,8 +163,8 @@ impl State<'_> {
         }
         for state in checkpoint.joins {
             let node = self.index(&state.node)?;
-            let restored = self.restore_join(node, state)?;
-            self.joins.insert((node, restored.1), restored.0);
+            let (join, iteration) = self.restore_join(node, state)?;
+            self.joins.entry((node, iteration)).or_default().push(join);
         }
         for (from, edge) in checkpoint.deferred {
             let from = self.index(&from)?;
@@ -144,30 +177,47 @@ impl State<'_> {
             }
             self.deferred.insert((from, edge));
         }
+        for (id, iteration) in checkpoint.live {
+            let l = self.plan.loop_of[self.index(&id)?];
+            self.live.insert((l, iteration));
+        }
+        for (id, iteration) in checkpoint.dormant {
+            let node = self.index(&id)?;
+            let l = self.plan.loop_of[node];
+            self.dormant.entry((l, iteration)).or_default().push(node);
+        }
         self.stamps = checkpoint.stamps.into_iter().collect();
         self.steps = checkpoint.steps;
         Ok(())
     }
 
-    /// One join of a checkpoint, each of its sources checked.
+    /// One join of a checkpoint, each of its edges checked.
     fn restore_join(&self, node: usize, state: JoinState) -> Result<(Join, u32)> {
         let sources = self.plan.join_sources(node);
         let mut join = Join::resolved(state.resolved);
-        let slot_of = |id: &str| {
-            sources
-                .binary_search_by(|&from| self.id(from as usize).cmp(id))
-                .map_err(|_| {
-                    self.refuse(format!(
-                        "node `{id}` is not a source of join `{}`",
-                        state.node
-                    ))
-                })
+        let check = |slot: usize, id: &str| {
+            if sources
+                .get(slot)
+                .is_some_and(|&from| self.id(from as usize) == id)
+            {
+                Ok(slot)
+            } else {
+                Err(self.refuse(format!(
+                    "node `{id}` is not a source of join `{}`",
+                    state.node
+                )))
+            }
         };
-        for (id, output) in state.inputs {
-            join.put(self.workflow.nodes(), sources, slot_of(&id)?, Some(output));
+        for (slot, id, output) in state.taken {
+            join.put(
+                self.workflow.nodes(),
+                sources,
+                check(slot, &id)?,
+                Some(output),
+            );
         }
-        for id in &state.skipped {
-            join.put(self.workflow.nodes(), sources, slot_of(id)?, None);
+        for (slot, id) in &state.skipped {
+            join.put(self.workflow.nodes(), sources, check(*slot, id)?, None);
         }
         Ok((join, state.iteration))
     }

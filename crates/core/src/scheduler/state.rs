@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
 use tokio::sync::mpsc::UnboundedSender;
@@ -34,11 +34,18 @@ pub(super) struct State<'w> {
     pub(super) plan: &'w Plan,
     pub(super) ctx: WorkflowContext,
     /// Nodes with some but not all incoming edges of one iteration resolved, by (node,
-    /// iteration); most nodes are never here.
-    pub(super) joins: FxHashMap<(usize, u32), Join>,
+    /// iteration), in groups of inputs; most nodes are never here.
+    pub(super) joins: FxHashMap<(usize, u32), Vec<Join>>,
     pub(super) ready: VecDeque<Activation>,
     /// Skips of loop exits held back until the run is idle: (node, edge position).
     pub(super) deferred: BTreeSet<(usize, usize)>,
+    /// The (loop, iteration) pairs some edge was taken into, past iteration 0.
+    pub(super) live: FxHashSet<(u32, u32)>,
+    /// Nodes skipped in an iteration of their loop that nothing has entered (yet), by (loop,
+    /// iteration).
+    pub(super) dormant: FxHashMap<(u32, u32), Vec<usize>>,
+    /// Dormant nodes whose iteration was entered, to skip now, with their iteration.
+    pub(super) revived: Vec<(usize, u32)>,
     /// Who wrote each global last: (iteration, rank).
     pub(super) stamps: HashMap<String, (u32, u32)>,
     pub(super) steps: usize,
@@ -73,6 +80,9 @@ impl<'w> State<'w> {
             joins: FxHashMap::default(),
             ready: VecDeque::new(),
             deferred: BTreeSet::new(),
+            live: FxHashSet::default(),
+            dormant: FxHashMap::default(),
+            revived: Vec::new(),
             stamps: HashMap::new(),
             steps: 0,
             running: vec![0; n],
@@ -124,6 +134,7 @@ impl<'w> State<'w> {
         let mut node_ctx =
             NodeContext::new(self.workflow.nodes()[activation.node].node_id(), input);
         node_ctx.status = NodeStatus::Running;
+        node_ctx.iteration = activation.iteration;
         node_ctx.resume = activation.resume;
         node_ctx.set_concurrent(concurrent);
         node_ctx
@@ -264,7 +275,15 @@ impl<'w> State<'w> {
             duration,
         });
         self.ctx.execution_path.push(id.clone());
-        self.ctx.node_contexts.insert(id, node_ctx);
+        // A node's record is its execution in the latest iteration, whichever finished last.
+        if self
+            .ctx
+            .node_contexts
+            .get(&id)
+            .is_none_or(|kept| kept.iteration <= node_ctx.iteration)
+        {
+            self.ctx.node_contexts.insert(id, node_ctx);
+        }
     }
 
     /// Which edges node `index` takes after returning `route` and `next`.
