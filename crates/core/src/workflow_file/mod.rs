@@ -25,9 +25,10 @@
 //! kind = "end"
 //! ```
 
+mod locate;
+
 use std::collections::BTreeMap;
 use std::fmt;
-use std::ops::Range;
 use std::path::Path;
 use std::time::Duration;
 
@@ -38,6 +39,7 @@ use crate::error::{Error, Result};
 use crate::node_registry::NodeRegistry;
 use crate::validate::Problem;
 use crate::workflow::{NodeSpec, Workflow};
+use locate::{Source, key_on_line, unknown_field};
 
 /// The TOML form of a workflow. [`WorkflowDef::parse`] reads it with located errors;
 /// [`WorkflowDef::build`] makes the [`Workflow`].
@@ -115,102 +117,6 @@ impl fmt::Display for FileProblem {
     }
 }
 
-/// Only where each node is in the text; every other key is ignored.
-#[derive(Deserialize)]
-struct NodeSpans {
-    #[serde(default)]
-    nodes: Vec<toml::Spanned<toml::Table>>,
-}
-
-/// The text of a workflow file and what is known of where its nodes are.
-struct Source<'a> {
-    file: &'a str,
-    text: &'a str,
-    nodes: Vec<Range<usize>>,
-}
-
-impl<'a> Source<'a> {
-    fn new(file: &'a str, text: &'a str) -> Self {
-        // An entry runs from where it starts to where the next one starts: the parser's span
-        // of an `[[nodes]]` entry may cover only its header.
-        let starts: Vec<usize> = toml::from_str::<NodeSpans>(text)
-            .map(|spans| spans.nodes.iter().map(|n| n.span().start).collect())
-            .unwrap_or_default();
-        let nodes = starts
-            .iter()
-            .enumerate()
-            .map(|(i, &start)| start..starts.get(i + 1).copied().unwrap_or(text.len()))
-            .collect();
-        Source { file, text, nodes }
-    }
-
-    /// Line and column (from 1) of byte `offset`.
-    fn line_col(&self, offset: usize) -> (usize, usize) {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before
-            .rfind('\n')
-            .map_or(before.len(), |nl| before.len() - nl - 1)
-            + 1;
-        (line, column)
-    }
-
-    /// The node whose `[[nodes]]` entry holds byte `offset`.
-    fn node_at(&self, offset: usize) -> Option<usize> {
-        self.nodes.iter().position(|span| span.contains(&offset))
-    }
-
-    /// Where `key = ...` is written in node `node` (the entry itself when not found).
-    fn key_offset(&self, node: usize, key: Option<&str>) -> usize {
-        let Some(span) = self.nodes.get(node) else {
-            return 0;
-        };
-        let Some(key) = key else {
-            return span.start;
-        };
-        let body = &self.text[span.clone()];
-        let mut from = 0;
-        while let Some(found) = body[from..].find(key) {
-            let at = from + found;
-            let before_ok = at == 0
-                || !body[..at]
-                    .chars()
-                    .next_back()
-                    .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
-            let after = body[at + key.len()..].trim_start_matches([' ', '\t', '"']);
-            if before_ok && after.starts_with('=') {
-                return span.start + at;
-            }
-            from = at + key.len();
-        }
-        span.start
-    }
-
-    fn problem(
-        &self,
-        offset: usize,
-        node: Option<&str>,
-        key: Option<&str>,
-        message: impl Into<String>,
-    ) -> FileProblem {
-        let (line, column) = self.line_col(offset);
-        FileProblem {
-            line,
-            column,
-            node: node.map(str::to_owned),
-            key: key.map(str::to_owned),
-            message: message.into(),
-        }
-    }
-
-    fn error(&self, problems: Vec<FileProblem>) -> Error {
-        Error::WorkflowFile {
-            file: self.file.to_owned(),
-            problems,
-        }
-    }
-}
-
 impl WorkflowDef {
     /// Reads a workflow from TOML `text`; `file` names it in errors.
     ///
@@ -222,24 +128,10 @@ impl WorkflowDef {
         toml::from_str::<WorkflowDef>(text).map_err(|e| {
             let source = Source::new(file, text);
             let offset = e.span().map_or(0, |span| span.start);
-            let node = source.node_at(offset).and_then(|i| {
-                toml::from_str::<NodeSpans>(text)
-                    .ok()?
-                    .nodes
-                    .get(i)?
-                    .get_ref()
-                    .get("id")?
-                    .as_str()
-                    .map(str::to_owned)
-            });
+            let node = source.node_id_at(offset);
             let key = unknown_field(e.message()).or_else(|| key_on_line(text, offset));
             let message = e.message().trim().to_owned();
-            source.error(vec![source.problem(
-                offset,
-                node.as_deref(),
-                key.as_deref(),
-                message,
-            )])
+            source.error(vec![source.problem(offset, node, key.as_deref(), message)])
         })
     }
 
@@ -265,8 +157,18 @@ impl WorkflowDef {
     /// [`Error::WorkflowFile`] with every problem: unknown kinds, rejected node configs,
     /// dangling `next` or `routes` targets, several start nodes, cycles in `next`, ...
     pub fn build(&self, file: &str, text: &str) -> Result<Workflow> {
-        let source = Source::new(file, text);
-        let mut problems = Vec::new();
+        self.assemble(file, text, |node| node.config.clone())
+    }
+
+    /// As [`build`](Self::build), with each node's config from `config`, which is given each
+    /// node in turn. The text is read again only when there are problems to locate.
+    fn assemble(
+        &self,
+        file: &str,
+        text: &str,
+        mut config: impl FnMut(&NodeDef) -> Map<String, Value>,
+    ) -> Result<Workflow> {
+        let mut failed = Vec::new();
         let mut builder = Workflow::builder(self.name.clone().unwrap_or_else(|| stem(file)));
         if let Some(max_steps) = self.max_steps {
             builder = builder.max_steps(max_steps);
@@ -275,47 +177,22 @@ impl WorkflowDef {
             builder = builder.input(key.clone(), value.clone());
         }
         for (i, def) in self.nodes.iter().enumerate() {
-            match def.to_spec() {
+            match def.to_spec(config(def)) {
                 Ok(spec) => builder = builder.node(spec),
-                Err(Error::UnknownNodeKind { .. } | Error::DuplicateNodeKind { .. }) => {
-                    let message = def
-                        .to_spec()
-                        .err()
-                        .map(|e| e.to_string())
-                        .unwrap_or_default();
-                    problems.push(source.problem(
-                        source.key_offset(i, Some("kind")),
-                        Some(&def.id),
-                        Some("kind"),
-                        message,
-                    ));
-                }
-                Err(Error::InvalidNodeConfig { key, message, .. }) => {
-                    let key = key.map(|k| format!("config.{k}"));
-                    let first = key.as_deref().and_then(|k| k.split('.').nth(1));
-                    let offset = source.key_offset(i, first.or(Some("config")));
-                    problems.push(source.problem(
-                        offset,
-                        Some(&def.id),
-                        Some(key.as_deref().unwrap_or("config")),
-                        message,
-                    ));
-                }
-                Err(other) => {
-                    problems.push(source.problem(
-                        source.key_offset(i, None),
-                        Some(&def.id),
-                        None,
-                        other.to_string(),
-                    ));
-                }
+                Err(error) => failed.push((i, error)),
             }
         }
-        if !problems.is_empty() {
+        if !failed.is_empty() {
+            let source = Source::new(file, text);
+            let problems = failed
+                .into_iter()
+                .map(|(i, error)| self.node_problem(&source, i, error))
+                .collect();
             return Err(source.error(problems));
         }
         builder.build().map_err(|error| match error {
             Error::InvalidWorkflow(graph) => {
+                let source = Source::new(file, text);
                 let located = graph
                     .iter()
                     .map(|problem| self.locate(&source, problem))
@@ -324,6 +201,32 @@ impl WorkflowDef {
             }
             other => other,
         })
+    }
+
+    /// Why node `index` could not be made, with the line of the key it is about.
+    fn node_problem(&self, source: &Source<'_>, index: usize, error: Error) -> FileProblem {
+        let id = self.nodes.get(index).map(|def| def.id.as_str());
+        match error {
+            error @ (Error::UnknownNodeKind { .. } | Error::DuplicateNodeKind { .. }) => source
+                .problem(
+                    source.key_offset(index, Some("kind")),
+                    id,
+                    Some("kind"),
+                    error.to_string(),
+                ),
+            Error::InvalidNodeConfig { key, message, .. } => {
+                let key = key.map(|k| format!("config.{k}"));
+                let first = key.as_deref().and_then(|k| k.split('.').nth(1));
+                let offset = source.key_offset(index, first.or(Some("config")));
+                source.problem(
+                    offset,
+                    id,
+                    Some(key.as_deref().unwrap_or("config")),
+                    message,
+                )
+            }
+            other => source.problem(source.key_offset(index, None), id, None, other.to_string()),
+        }
     }
 
     /// A graph problem with the line of the node and key it is about.
@@ -352,9 +255,9 @@ impl WorkflowDef {
 }
 
 impl NodeDef {
-    /// The node this entry describes, made from its registered kind.
-    fn to_spec(&self) -> Result<NodeSpec> {
-        let config = Value::Object(self.config.clone());
+    /// The node this entry describes with `config`, made from its registered kind.
+    fn to_spec(&self, config: Map<String, Value>) -> Result<NodeSpec> {
+        let config = Value::Object(config);
         let mut spec = NodeSpec::from_kind(&self.id, &self.kind, config)?;
         for next in &self.next {
             spec = spec.next(next.as_str());
@@ -370,22 +273,6 @@ impl NodeDef {
         }
         Ok(spec)
     }
-}
-
-/// The field named by serde's "unknown field `x`" message.
-fn unknown_field(message: &str) -> Option<String> {
-    let rest = message.strip_prefix("unknown field `")?;
-    Some(rest[..rest.find('`')?].to_owned())
-}
-
-/// The bare key assigned on the line that holds `offset`, as in `retries = "x"`.
-fn key_on_line(text: &str, offset: usize) -> Option<String> {
-    let offset = offset.min(text.len());
-    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let (key, _) = text[start..end].split_once('=')?;
-    let key = key.trim().trim_matches('"');
-    (!key.is_empty() && !key.starts_with('[')).then(|| key.to_owned())
 }
 
 fn stem(file: &str) -> String {
@@ -428,7 +315,15 @@ impl Workflow {
     ///
     /// [`Error::WorkflowFile`] with every problem located by line, column, node and key.
     pub fn from_toml(file: &str, text: &str) -> Result<Workflow> {
-        WorkflowDef::parse(file, text)?.build(file, text)
+        let mut def = WorkflowDef::parse(file, text)?;
+        // Each config moves into its node rather than being copied.
+        let mut configs: Vec<_> = def
+            .nodes
+            .iter_mut()
+            .map(|node| std::mem::take(&mut node.config))
+            .rev()
+            .collect();
+        def.assemble(file, text, |_| configs.pop().unwrap_or_default())
     }
 
     /// Reads and builds the workflow file at `path`.
@@ -507,3 +402,6 @@ fn made_in_code(spec: &NodeSpec) -> Error {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;
