@@ -25,6 +25,7 @@
 //! kind = "end"
 //! ```
 
+mod fast;
 mod locate;
 
 use std::collections::BTreeMap;
@@ -125,6 +126,9 @@ impl WorkflowDef {
     /// [`Error::WorkflowFile`] with line and column, and the node and key where known:
     /// malformed TOML, unknown keys, values of the wrong type.
     pub fn parse(file: &str, text: &str) -> Result<Self> {
+        if let Some(def) = fast::read(text) {
+            return Ok(def);
+        }
         toml::from_str::<WorkflowDef>(text).map_err(|e| {
             let source = Source::new(file, text);
             let offset = e.span().map_or(0, |span| span.start);
