@@ -189,9 +189,20 @@ impl<'i> Reader<'i> {
 
     /// The decoded key of a `SimpleKey` event.
     fn key(&self, event: &Event) -> Option<Cow<'i, str>> {
+        let raw = self.source.get(event)?;
+        // A bare key is its own text; only quoted keys need decoding.
+        let text = raw.as_str();
+        if event.encoding().is_none()
+            && !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Some(Cow::Borrowed(text));
+        }
         let mut failed = Failed::default();
         let mut key = Cow::Borrowed("");
-        self.source.get(event)?.decode_key(&mut key, &mut failed);
+        raw.decode_key(&mut key, &mut failed);
         (!failed.0).then_some(key)
     }
 
@@ -417,6 +428,7 @@ mod tests {
             "[[nodes]]\nid = \"a\"\nkind = \"t\"\nconfig = { f = 1_000.5e-3, i = 1_000, big = 18446744073709551615 }\n",
             "[[nodes]]\nid = \"a\"\nkind = \"t\"\nroutes = { ok = \"b\", \"no way\" = \"c\" }\ntimeout = \"1m 2s\"\nretries = 3\n",
             "[[nodes]]\nid = \"a\"\nkind = \"t\"\nconfig = { list = [[1, 2], [3]], empty = {}, e = [] }\n",
+            "[input]\nA-z_09 = 1\n\"quoted \\u00e9\" = 2\n'lit\\' = 3\n1234 = 4\n",
         ] {
             assert!(agrees(text), "not taken: {text}");
         }
@@ -460,6 +472,8 @@ mod tests {
             "[[nodes]\nid = \"a\"\n",
             "[[nodes]]\nid = \"a\"\nkind = \"start\" # \u{7}\n",
             "[[nodes]]\nid = \"a\\q\"\nkind = \"start\"\n",
+            "[input]\nkey\u{e9} = 1\n",
+            "[input]\n\"\\x\" = 1\n",
         ] {
             assert!(!agrees(text), "taken: {text}");
         }
