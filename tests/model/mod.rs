@@ -7,15 +7,19 @@
 //! - Two nodes are in the same loop when each reaches the other. An edge inside a loop is a
 //!   *back* edge when its target is no farther from the start than its source (breadth-first
 //!   distance over all edges, ties by id); every other edge is *forward*.
-//! - Every activation belongs to an iteration: 0 outside loops; a back edge taken in
-//!   iteration `k` starts its target in `k + 1`; a forward edge keeps the iteration inside a
-//!   loop and resets it to 0 when it enters or leaves one.
-//! - A node waits, per iteration, for its forward incoming edges: all of them (from reachable
-//!   nodes) in iteration 0, those from its own loop after. When all are resolved it runs if
-//!   one was taken and is skipped otherwise; its edges are then skipped in turn. A node with
-//!   at most one such edge runs once per edge taken into it.
-//! - A back edge not taken starts nothing. A loop exit not taken is skipped only when nothing
-//!   else can run (a later iteration may still take it).
+//! - Every activation belongs to an iteration: 0 outside loops; an edge taken or skipped
+//!   over a back edge in iteration `k` leads into `k + 1`; a forward edge keeps the
+//!   iteration inside a loop and resets it to 0 when it enters or leaves one.
+//! - A node waits, per iteration, for its incoming edges: its forward ones (from reachable
+//!   nodes) in iteration 0, all those from its own loop after. When all are resolved it runs
+//!   if one was taken and is skipped otherwise; its edges are then skipped in turn. A node
+//!   with at most one such edge runs once per edge taken into it. An edge resolved again
+//!   before its node's group of inputs is complete starts the next group.
+//! - A node skipped in an iteration past 0 that no edge was taken into stays dormant: its
+//!   skip goes on only if something enters that iteration.
+//! - A node's kept output is its run in the latest iteration.
+//! - A loop exit not taken is skipped only when nothing else can run (a later iteration may
+//!   still take it), and never when some iteration took it.
 //! - When nothing can run and a join got an output but still waits, the run fails.
 //! - Routes win over a next override, which wins over `next`; an override must name a
 //!   successor or route target. Each execution counts toward `max_steps`; END never runs.
@@ -207,6 +211,7 @@ pub(crate) fn run(nodes: &[Desc], max_steps: usize) -> Outcome {
         ready: VecDeque::from([(start, 0u32, BTreeMap::new())]),
         joins: BTreeMap::new(),
         deferred: BTreeSet::new(),
+        exits_taken: BTreeSet::new(),
         outcome: Outcome {
             status: "success",
             executions: Vec::new(),
@@ -309,7 +314,10 @@ pub(crate) fn run(nodes: &[Desc], max_steps: usize) -> Outcome {
             (None, None) => out.iter().copied().filter(|&e| edges[e].is_next).collect(),
         };
         for &e in &chosen {
-            model.deferred.remove(&e);
+            if edges[e].exit {
+                model.deferred.remove(&e);
+                model.exits_taken.insert(e);
+            }
             let at = edges[e].leads_into(k);
             model.deliver(&edges, e, at, Some(output.clone()), &expected);
         }
@@ -356,6 +364,7 @@ struct Model<'a> {
     ready: VecDeque<(usize, u32, BTreeMap<String, Value>)>,
     joins: BTreeMap<(usize, u32), Vec<PendingJoin>>,
     deferred: BTreeSet<usize>,
+    exits_taken: BTreeSet<usize>,
     outcome: Outcome,
     stamps: BTreeMap<String, u32>,
     /// The iteration of each node's kept output.
@@ -441,7 +450,10 @@ impl Model<'_> {
         expected: &dyn Fn(usize, u32) -> usize,
     ) {
         if edges[e].exit && !forced {
-            self.deferred.insert(e);
+            // An exit taken in any iteration is never skipped.
+            if !self.exits_taken.contains(&e) {
+                self.deferred.insert(e);
+            }
             return;
         }
         let to = edges[e].to;

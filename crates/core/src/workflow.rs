@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -279,7 +279,8 @@ struct Graph {
     max_steps_set: bool,
     warnings: Vec<Problem>,
     plan: Plan,
-    fingerprint: u64,
+    /// Computed when first asked for: most runs never take a checkpoint.
+    fingerprint: OnceLock<u64>,
 }
 
 impl Workflow {
@@ -374,7 +375,10 @@ impl Workflow {
     /// # Ok::<(), nadoo_flow_core::Error>(())
     /// ```
     pub fn fingerprint(&self) -> u64 {
-        self.inner.fingerprint
+        *self
+            .inner
+            .fingerprint
+            .get_or_init(|| fingerprint::fingerprint(&self.inner.nodes))
     }
 
     /// Problems that do not stop the workflow from running, such as unreachable nodes.
@@ -448,7 +452,6 @@ impl WorkflowBuilder {
             .position(|n| n.role == NodeRole::Start)
             .ok_or_else(|| Error::InvalidWorkflow(vec![Problem::NoStartNode]))?;
         let plan = Plan::new(&self.nodes, |id| position(&self.nodes, id), start);
-        let fingerprint = fingerprint::fingerprint(&self.nodes);
         let max_steps = self
             .max_steps
             .unwrap_or_else(|| self.nodes.len().saturating_add(DEFAULT_MAX_STEPS));
@@ -462,7 +465,7 @@ impl WorkflowBuilder {
             max_steps_set: self.max_steps.is_some(),
             warnings,
             plan,
-            fingerprint,
+            fingerprint: OnceLock::new(),
         };
         Ok(Workflow {
             inner: Arc::new(graph),

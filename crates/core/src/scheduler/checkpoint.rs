@@ -31,6 +31,9 @@ pub struct Checkpoint {
     pub(crate) joins: Vec<JoinState>,
     /// Loop exits not taken so far: (node, edge position).
     pub(crate) deferred: Vec<(String, usize)>,
+    /// Loop exits taken in some iteration: (node, edge position).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) exits_taken: Vec<(String, usize)>,
     /// Iterations of loops entered so far, past the first: (a node of the loop, iteration).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) live: Vec<(String, u32)>,

@@ -7,7 +7,8 @@
 //! from a reachable node counts; in a later iteration of a loop, every edge from the same
 //! loop, back edges included (the rest ran once, before the loop). A back edge taken in
 //! iteration `k` leads into iteration `k + 1`. Skips of loop exits wait until the run is
-//! idle, since a later iteration may still take the exit.
+//! idle, since a later iteration may still take the exit; an exit taken in any iteration is
+//! never skipped.
 
 use std::sync::Arc;
 
@@ -175,8 +176,12 @@ impl State<'_> {
 
     /// Takes edge `edge` of node `from` (of `iteration`), handing its target `output`.
     pub(super) fn take(&mut self, from: usize, edge: usize, output: Value, iteration: u32) {
-        self.deferred.remove(&(from, edge));
         let e = &self.plan.out[from][edge];
+        if e.loop_exit {
+            // Taken in some iteration: no pass's skip of it counts, before or after.
+            self.deferred.remove(&(from, edge));
+            self.exits_taken.insert((from, edge));
+        }
         let (to, slot) = (e.to, e.slot);
         let at = self.iteration_over(from, edge, iteration);
         let skipped = self.resolve(to, from, slot, Some(output), at);
@@ -207,7 +212,9 @@ impl State<'_> {
             let e = &self.plan.out[from][edge];
             let (to, slot) = (e.to, e.slot);
             if e.loop_exit && !forced {
-                self.deferred.insert((from, edge));
+                if !self.exits_taken.contains(&(from, edge)) {
+                    self.deferred.insert((from, edge));
+                }
                 continue;
             }
             let at = self.iteration_over(from, edge, iteration);

@@ -11,16 +11,29 @@
 //!   time. A node whose predecessors run concurrently (a join) runs once, when each of its
 //!   incoming edges is resolved: taken, or skipped because its source took another route or
 //!   was itself skipped. It sees the outputs of the predecessors that led to it.
-//! - A route key selects one route target; an explicit next override wins over static
-//!   successors. Routes may loop back; every node execution counts toward the workflow's
-//!   `max_steps`.
+//! - A route key selects one route target; a next override, which may name only one of the
+//!   node's `next` successors or route targets, wins over static successors.
+//! - Routes may loop back. A loop is a set of nodes that reach each other; inside it, an edge
+//!   to a node no farther from the start (by breadth-first distance, then id) closes the
+//!   loop, whatever order `next` and `routes` were written in. Taking it starts the next
+//!   *iteration*. In the first pass a node waits for its forward incoming edges; in a later
+//!   iteration, for its edges from inside the loop, so a join inside a loop fires once per
+//!   iteration with that iteration's outputs. An edge resolved again before its join is
+//!   complete starts a second group of inputs. A join still waiting when nothing else can run
+//!   fails the run, naming what it waits for.
+//! - Every node execution counts toward the workflow's `max_steps` (by default the number of
+//!   nodes plus [`DEFAULT_MAX_STEPS`](crate::DEFAULT_MAX_STEPS)).
 //! - Globals are shared by reference; nodes write them only through their results. When two
 //!   writes of one key race, the deterministic winner is the node in the later loop
-//!   iteration, then the node later in the workflow's topological order.
+//!   iteration, then the node later in the workflow's topological order. A node's record in
+//!   the run is its execution in the latest iteration.
 //! - A failing node (after its retries) or a panicking one fails the run at once: in-flight
 //!   nodes are dropped and recorded as cancelled. An interrupting node stops new nodes from
 //!   starting; once the in-flight ones finish, the run ends as `interrupted` with a
-//!   [`Checkpoint`] from which [`Backend::resume`] continues.
+//!   [`Checkpoint`] from which [`Backend::resume`] continues, on the same workflow only.
+//!
+//! `tests/model` in the repository is a sequential interpreter of exactly these rules, and a
+//! property test holds this scheduler to it on random workflows.
 
 mod attempt;
 mod checkpoint;

@@ -68,6 +68,15 @@ impl State<'_> {
                 .iter()
                 .map(|&(from, edge)| (self.id(from).to_owned(), edge))
                 .collect(),
+            exits_taken: {
+                let mut taken: Vec<(String, usize)> = self
+                    .exits_taken
+                    .iter()
+                    .map(|&(from, edge)| (self.id(from).to_owned(), edge))
+                    .collect();
+                taken.sort();
+                taken
+            },
             live: self.live_members(),
             dormant: {
                 let mut dormant: Vec<(String, u32)> = self
@@ -113,6 +122,18 @@ impl State<'_> {
                 "it names node `{id}`, which this workflow does not have"
             ))
         })
+    }
+
+    /// Edge `edge` of node `from`, checked against the workflow.
+    fn edge(&self, from: &str, edge: usize) -> Result<(usize, usize)> {
+        let node = self.index(from)?;
+        let edges = self.plan.out[node].len();
+        if edge >= edges {
+            return Err(self.refuse(format!(
+                "it names edge {edge} of node `{from}`, which has only {edges}"
+            )));
+        }
+        Ok((node, edge))
     }
 
     /// Outputs named by id, checked against the workflow, in id order.
@@ -167,15 +188,12 @@ impl State<'_> {
             self.joins.entry((node, iteration)).or_default().push(join);
         }
         for (from, edge) in checkpoint.deferred {
-            let from = self.index(&from)?;
-            if edge >= self.plan.out[from].len() {
-                return Err(self.refuse(format!(
-                    "it holds back edge {edge} of node `{}`, which has only {}",
-                    self.id(from),
-                    self.plan.out[from].len()
-                )));
-            }
-            self.deferred.insert((from, edge));
+            let edge = self.edge(&from, edge)?;
+            self.deferred.insert(edge);
+        }
+        for (from, edge) in checkpoint.exits_taken {
+            let edge = self.edge(&from, edge)?;
+            self.exits_taken.insert(edge);
         }
         for (id, iteration) in checkpoint.live {
             let l = self.plan.loop_of[self.index(&id)?];

@@ -39,6 +39,8 @@ pub(super) struct State<'w> {
     pub(super) ready: VecDeque<Activation>,
     /// Skips of loop exits held back until the run is idle: (node, edge position).
     pub(super) deferred: BTreeSet<(usize, usize)>,
+    /// Loop exits taken in some iteration: (node, edge position).
+    pub(super) exits_taken: FxHashSet<(usize, usize)>,
     /// The (loop, iteration) pairs some edge was taken into, past iteration 0.
     pub(super) live: FxHashSet<(u32, u32)>,
     /// Nodes skipped in an iteration of their loop that nothing has entered (yet), by (loop,
@@ -80,6 +82,7 @@ impl<'w> State<'w> {
             joins: FxHashMap::default(),
             ready: VecDeque::new(),
             deferred: BTreeSet::new(),
+            exits_taken: FxHashSet::default(),
             live: FxHashSet::default(),
             dormant: FxHashMap::default(),
             revived: Vec::new(),
