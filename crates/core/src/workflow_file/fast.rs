@@ -497,6 +497,35 @@ mod tests {
         assert!(!agrees(&broken));
     }
 
+    /// Bytes of a good file deleted, doubled or replaced by TOML's punctuation, many times
+    /// over: whatever the reader takes, the `toml` crate reads the same way.
+    #[test]
+    fn agrees_with_the_toml_crate_on_mangled_files() {
+        let text = "name = \"m\"\nmax_steps = 9\n\n[input]\nt = \"x\"\nn = [1, 2.5, { a = true }]\n\n\
+            [[nodes]]\nid = \"s\"\nkind = \"start\"\nnext = [\"d\"]\n\n\
+            [[nodes]]\nid = \"d\"\nkind = \"route\" # c\nconfig = { on = \"s.x\", cases = { \"a b\" = \"ok\" } }\n\
+            routes = { ok = \"e\" }\ntimeout = \"2s\"\nretries = 2\n\n[[nodes]]\nid = 'e'\nkind = \"end\"\n";
+        assert!(agrees(text));
+        let pieces = [
+            "", "\n", " ", "=", ",", ".", "[", "]", "{", "}", "\"", "'", "#", "x", "1", "-", "\\",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut taken = 0;
+        for _ in 0..3_000 {
+            let mut mangled = text.to_owned();
+            for _ in 0..rng.usize(1..=2) {
+                let at = rng.usize(..mangled.len());
+                let end = (at + rng.usize(0..=2)).min(mangled.len());
+                mangled.replace_range(at..end, pieces[rng.usize(..pieces.len())]);
+            }
+            if agrees(&mangled) {
+                taken += 1;
+            }
+        }
+        // Some mangled files are still good ones, and the reader takes them.
+        assert!(taken > 100, "took {taken}");
+    }
+
     #[test]
     fn reads_the_example_workflows() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/workflows");
