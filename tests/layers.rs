@@ -96,7 +96,7 @@ async fn a_chain_passes_output_on_and_stops_at_the_first_failure() {
         .execute_node(&node, &NodeContext::new("n", Default::default()), &ctx)
         .await
         .expect("runs");
-    assert_eq!(result.output, json!({ "x": 1 }));
+    assert_eq!(result.output(), &json!({ "x": 1 }));
     assert_eq!(
         second.executed()[0].input["previous_output"],
         json!({ "x": 1 })
@@ -112,8 +112,8 @@ async fn a_chain_passes_output_on_and_stops_at_the_first_failure() {
         .execute_node(&node, &NodeContext::new("n", Default::default()), &ctx)
         .await
         .expect("runs");
-    assert!(!result.success);
-    assert_eq!(result.error.as_deref(), Some("member refused"));
+    assert!(result.is_failure());
+    assert_eq!(result.error(), Some("member refused"));
     assert!(
         third.executed().is_empty(),
         "the member after the failure never ran"
@@ -188,7 +188,7 @@ async fn execute_parallel_returns_results_in_order() {
     let results = pool.execute_parallel(&pairs, &WorkflowContext::new()).await;
     let outputs: Vec<Value> = results
         .into_iter()
-        .map(|r| r.expect("runs").output)
+        .map(|r| r.expect("runs").into_output())
         .collect();
     assert_eq!(outputs, [json!(0), json!(1), json!(2), json!(3)]);
 }

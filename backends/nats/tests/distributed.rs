@@ -241,8 +241,8 @@ fn unknown_kind(url: &str) -> Result<(), Failed> {
     let context = nadoo_flow_core::NodeContext::new("x", Default::default());
     let result =
         runtime.block_on(backend.execute_node(&node, &context, &WorkflowContext::new()))?;
-    let error = result.error.unwrap_or_default();
-    if result.success || !error.contains("cannot make node kind `no-such-kind`") {
+    let error = result.error().unwrap_or_default().to_owned();
+    if result.is_success() || !error.contains("cannot make node kind `no-such-kind`") {
         return Err(format!("expected an unknown-kind failure, got {error:?}").into());
     }
     Ok(())

@@ -3,89 +3,321 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The outcome of one node execution.
+use crate::context::NodeStatus;
+
+/// The outcome of one node execution: it succeeded with an output, failed with a reason, or
+/// interrupted the run with an output (a question for a person, say).
 ///
-/// Besides success and output, a result steers the run: a `route` key selects one of the
-/// node's `routes`, `next` overrides the node's static successors, and `interrupt` stops the
-/// run so that a person can answer. A node changes the workflow's globals only through
-/// `globals` here.
+/// A result also steers the run: a `route` key selects one of the node's `routes`, `next`
+/// overrides the node's static successors, and `globals` are written when the node finishes
+/// (a node changes the workflow's globals only this way). Most results carry none of that,
+/// so it lives out of line: a result is three words and an output.
 ///
 /// ```
-/// use nadoo_flow_core::NodeResult;
+/// use nadoo_flow_core::{NodeResult, NodeStatus};
 /// use serde_json::json;
 ///
 /// let result = NodeResult::ok(json!({"score": 0.4}))
 ///     .with_route("again")
 ///     .with_global("attempts", json!(2));
-/// assert!(result.success);
-/// assert_eq!(result.route.as_deref(), Some("again"));
+/// assert!(result.is_success());
+/// assert_eq!(result.route(), Some("again"));
+/// assert_eq!(result.globals()["attempts"], 2);
+///
+/// let failed = NodeResult::failed("quota exceeded");
+/// assert_eq!(failed.status(), NodeStatus::Failed);
+/// assert_eq!(failed.error(), Some("quota exceeded"));
+///
+/// let asking = NodeResult::ok(json!({"prompt": "publish?"})).interrupted();
+/// assert_eq!(asking.status(), NodeStatus::Interrupted);
 /// ```
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+///
+/// On the wire (between a coordinator and its workers) a result is the JSON object
+/// `{success, output, route, next, interrupt, error, globals, metadata}`, every key optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Wire", into = "Wire")]
 pub struct NodeResult {
-    /// Whether the node succeeded.
-    pub success: bool,
-    /// The node's output; an object by convention.
-    pub output: Value,
-    /// Route key: selects the target in the node's `routes`.
-    pub route: Option<String>,
-    /// Explicit next node id; wins over the node's static `next`.
-    pub next: Option<String>,
-    /// Stop the run as `interrupted`, to be resumed with outside input.
-    pub interrupt: bool,
-    /// Why the node failed.
-    pub error: Option<String>,
-    /// Global variables to set when the node finishes.
-    pub globals: Map<String, Value>,
-    /// Free-form data about the execution.
-    pub metadata: Map<String, Value>,
+    status: Status,
+    output: Value,
+    steering: Option<Box<Steering>>,
 }
+
+/// How the execution ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Success,
+    Failed,
+    Interrupted,
+}
+
+/// The parts of a result most nodes leave unset.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Steering {
+    route: Option<String>,
+    next: Option<String>,
+    error: Option<String>,
+    globals: Map<String, Value>,
+    metadata: Map<String, Value>,
+}
+
+impl Default for NodeResult {
+    /// A success with an empty object as output.
+    fn default() -> Self {
+        NodeResult::ok(Value::Object(Map::new()))
+    }
+}
+
+/// What [`NodeResult::globals`] and [`NodeResult::metadata`] show when unset.
+static EMPTY: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
 
 impl NodeResult {
     /// A successful result with `output`.
     pub fn ok(output: Value) -> Self {
         NodeResult {
-            success: true,
+            status: Status::Success,
             output,
-            ..NodeResult::default()
+            steering: None,
         }
     }
 
     /// A failed result with `error` as its reason.
     pub fn failed(error: impl Into<String>) -> Self {
         NodeResult {
-            success: false,
+            status: Status::Failed,
             output: Value::Object(Map::new()),
-            error: Some(error.into()),
-            ..NodeResult::default()
+            steering: Some(Box::new(Steering {
+                error: Some(error.into()),
+                ..Steering::default()
+            })),
         }
+    }
+
+    fn steering_mut(&mut self) -> &mut Steering {
+        self.steering.get_or_insert_with(Box::default)
     }
 
     /// This result with a route key.
     #[must_use]
     pub fn with_route(mut self, route: impl Into<String>) -> Self {
-        self.route = Some(route.into());
+        self.steering_mut().route = Some(route.into());
         self
     }
 
-    /// This result with an explicit next node.
+    /// This result with an explicit next node: one of the node's `next` successors or route
+    /// targets.
     #[must_use]
     pub fn with_next(mut self, node_id: impl Into<String>) -> Self {
-        self.next = Some(node_id.into());
+        self.steering_mut().next = Some(node_id.into());
         self
     }
 
-    /// This result asking the run to stop and wait for input.
+    /// This successful result turned into one that stops the run to wait for input; its
+    /// output stays (the question, say). A failed result stays failed.
     #[must_use]
     pub fn interrupted(mut self) -> Self {
-        self.interrupt = true;
+        if self.status == Status::Success {
+            self.status = Status::Interrupted;
+        }
         self
     }
 
     /// This result setting global `key` to `value` when the node finishes.
     #[must_use]
     pub fn with_global(mut self, key: impl Into<String>, value: Value) -> Self {
-        self.globals.insert(key.into(), value);
+        self.steering_mut().globals.insert(key.into(), value);
         self
+    }
+
+    /// This result setting every global in `globals` when the node finishes.
+    #[must_use]
+    pub fn with_globals(mut self, globals: Map<String, Value>) -> Self {
+        if !globals.is_empty() {
+            self.steering_mut().globals.extend(globals);
+        }
+        self
+    }
+
+    /// This result with free-form data `key` about the execution.
+    #[must_use]
+    pub fn with_metadata(mut self, key: impl Into<String>, value: Value) -> Self {
+        self.steering_mut().metadata.insert(key.into(), value);
+        self
+    }
+
+    /// How the execution ended: [`NodeStatus::Success`], [`NodeStatus::Failed`] or
+    /// [`NodeStatus::Interrupted`].
+    pub fn status(&self) -> NodeStatus {
+        match self.status {
+            Status::Success => NodeStatus::Success,
+            Status::Failed => NodeStatus::Failed,
+            Status::Interrupted => NodeStatus::Interrupted,
+        }
+    }
+
+    /// Whether the node succeeded.
+    pub fn is_success(&self) -> bool {
+        self.status == Status::Success
+    }
+
+    /// Whether the node failed.
+    pub fn is_failure(&self) -> bool {
+        self.status == Status::Failed
+    }
+
+    /// Whether the node stops the run to wait for input.
+    pub fn is_interrupt(&self) -> bool {
+        self.status == Status::Interrupted
+    }
+
+    /// The node's output; an object by convention (empty for a failure).
+    pub fn output(&self) -> &Value {
+        &self.output
+    }
+
+    /// The node's output, taken out of the result.
+    pub fn into_output(self) -> Value {
+        self.output
+    }
+
+    /// The route key, if the node chose one.
+    pub fn route(&self) -> Option<&str> {
+        self.steering.as_ref()?.route.as_deref()
+    }
+
+    /// The explicit next node, if the node chose one.
+    pub fn next(&self) -> Option<&str> {
+        self.steering.as_ref()?.next.as_deref()
+    }
+
+    /// Why the node failed.
+    pub fn error(&self) -> Option<&str> {
+        self.steering.as_ref()?.error.as_deref()
+    }
+
+    /// The globals to write when the node finishes.
+    pub fn globals(&self) -> &Map<String, Value> {
+        self.steering.as_ref().map_or(&EMPTY, |s| &s.globals)
+    }
+
+    /// Free-form data about the execution.
+    pub fn metadata(&self) -> &Map<String, Value> {
+        self.steering.as_ref().map_or(&EMPTY, |s| &s.metadata)
+    }
+
+    /// The result's parts, for the scheduler: output, route, next, globals, metadata.
+    pub(crate) fn into_parts(self) -> Parts {
+        let steering = self.steering.map(|s| *s).unwrap_or_default();
+        Parts {
+            output: self.output,
+            route: steering.route,
+            next: steering.next,
+            globals: steering.globals,
+            metadata: steering.metadata,
+        }
+    }
+}
+
+/// A result taken apart; see [`NodeResult::into_parts`].
+pub(crate) struct Parts {
+    pub(crate) output: Value,
+    pub(crate) route: Option<String>,
+    pub(crate) next: Option<String>,
+    pub(crate) globals: Map<String, Value>,
+    pub(crate) metadata: Map<String, Value>,
+}
+
+/// The serialized form of a [`NodeResult`].
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+struct Wire {
+    success: bool,
+    output: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    interrupt: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    globals: Map<String, Value>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    metadata: Map<String, Value>,
+}
+
+impl From<Wire> for NodeResult {
+    /// `success: false` is a failure whatever else is set; `interrupt` counts only on success.
+    fn from(wire: Wire) -> Self {
+        let status = match (wire.success, wire.interrupt) {
+            (false, _) => Status::Failed,
+            (true, true) => Status::Interrupted,
+            (true, false) => Status::Success,
+        };
+        let steering = Steering {
+            route: wire.route,
+            next: wire.next,
+            error: wire.error,
+            globals: wire.globals,
+            metadata: wire.metadata,
+        };
+        NodeResult {
+            status,
+            output: wire.output,
+            steering: (steering != Steering::default()).then(|| Box::new(steering)),
+        }
+    }
+}
+
+impl From<NodeResult> for Wire {
+    fn from(result: NodeResult) -> Self {
+        let steering = result.steering.map(|s| *s).unwrap_or_default();
+        Wire {
+            success: result.status != Status::Failed,
+            output: result.output,
+            route: steering.route,
+            next: steering.next,
+            interrupt: result.status == Status::Interrupted,
+            error: steering.error,
+            globals: steering.globals,
+            metadata: steering.metadata,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_result_is_small() {
+        assert!(std::mem::size_of::<NodeResult>() <= 48);
+    }
+
+    #[test]
+    fn the_wire_form_round_trips_and_keeps_its_keys() {
+        let result = NodeResult::ok(json!({"a": 1}))
+            .with_route("r")
+            .with_global("g", json!(2))
+            .interrupted();
+        let wire = serde_json::to_value(&result).expect("serializes");
+        assert_eq!(
+            wire,
+            json!({"success": true, "output": {"a": 1}, "route": "r", "interrupt": true,
+                   "globals": {"g": 2}})
+        );
+        let back: NodeResult = serde_json::from_value(wire).expect("deserializes");
+        assert_eq!(back, result);
+    }
+
+    #[test]
+    fn a_failure_on_the_wire_stays_a_failure_whatever_else_it_says() {
+        let back: NodeResult =
+            serde_json::from_value(json!({"success": false, "interrupt": true})).expect("reads");
+        assert!(back.is_failure());
+        assert_eq!(back.error(), None);
+        let empty: NodeResult = serde_json::from_value(json!({})).expect("reads");
+        assert!(empty.is_failure());
     }
 }

@@ -45,8 +45,8 @@ fn execute_node(backend: &'static str) -> Outcome {
     let context = NodeContext::new("greet", NodeInput::new(globals.into()));
     let result = block_on(instance.execute_node(&node, &context, &WorkflowContext::new()))?;
     let result = text("execute_node", result)?;
-    equal("success", result.success, true)?;
-    equal("output", result.output, json!({ "text": "hi ada" }))
+    equal("success", result.is_success(), true)?;
+    equal("output", result.into_output(), json!({ "text": "hi ada" }))
 }
 
 const LINEAR: &str = r#"

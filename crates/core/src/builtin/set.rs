@@ -37,9 +37,8 @@ impl NodeKind for Set {
 #[async_trait]
 impl Node for Set {
     async fn execute(&self, _context: &NodeContext) -> Result<NodeResult, BoxError> {
-        let mut result = NodeResult::ok(Value::Object(self.config.values.clone()));
-        result.globals = self.config.globals.clone();
-        Ok(result)
+        Ok(NodeResult::ok(Value::Object(self.config.values.clone()))
+            .with_globals(self.config.globals.clone()))
     }
 
     fn kind(&self) -> &'static str {

@@ -99,8 +99,7 @@ impl Backend for CachingBackend {
             .execute_node(node, node_context, workflow_context)
             .await?;
         if let Some(key) = key
-            && result.success
-            && !result.interrupt
+            && result.is_success()
         {
             self.results
                 .lock()

@@ -73,13 +73,13 @@ impl Backend for ChainedBackend {
             last = member
                 .execute_node(node, &context, workflow_context)
                 .await?;
-            if !last.success || last.interrupt {
+            if !last.is_success() {
                 return Ok(last);
             }
             let mut input = NodeInput::new(std::sync::Arc::clone(&node_context.input.globals));
             input
                 .outputs
-                .insert(node_context.node_id.clone(), last.output.clone());
+                .insert(node_context.node_id.clone(), last.output().clone());
             context.input = input;
         }
         Ok(last)

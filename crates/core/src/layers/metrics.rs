@@ -207,7 +207,7 @@ impl Backend for MeteredBackend {
             .inner
             .execute_node(node, node_context, workflow_context)
             .await;
-        let success = matches!(&result, Ok(r) if r.success);
+        let success = matches!(&result, Ok(r) if r.is_success());
         self.metrics
             .record_execution(self.inner.name(), started.elapsed(), success);
         result

@@ -107,12 +107,13 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
                 let message = format!("panicked: {}", panic_message(panic.as_ref()));
                 return (Outcome::Panicked(message), started.elapsed());
             }
-            Ok(Ok(result)) if result.success || result.interrupt => {
+            Ok(Ok(result)) if !result.is_failure() => {
                 return (Outcome::Done(result), started.elapsed());
             }
             Ok(Ok(result)) => result
-                .error
-                .unwrap_or_else(|| "failed without a reason".to_owned()),
+                .error()
+                .unwrap_or("failed without a reason")
+                .to_owned(),
             Ok(Err(error)) => error.to_string(),
         };
         if node_ctx.attempt > limits.max_retries {

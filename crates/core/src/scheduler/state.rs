@@ -14,7 +14,7 @@ use super::events::RunEvent;
 use super::joins::{Join, SkipEdge};
 use crate::context::{NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext};
 use crate::plan::{Edge, EdgeSource, Plan};
-use crate::result::NodeResult;
+use crate::result::Parts;
 use crate::workflow::Workflow;
 
 /// A node about to run, with the outputs that activated it.
@@ -164,15 +164,14 @@ impl<'w> State<'w> {
             }
             Outcome::Done(result) => result,
         };
-        let NodeResult {
+        let interrupt = result.is_interrupt();
+        let Parts {
             output,
             route,
             next,
-            interrupt,
             globals,
             metadata,
-            ..
-        } = result;
+        } = result.into_parts();
         node_ctx.metadata = metadata;
         self.apply_globals(globals, (iteration, self.plan.rank[index]));
 

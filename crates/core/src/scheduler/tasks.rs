@@ -113,7 +113,7 @@ pub(crate) fn spawner<B: Backend + Clone + 'static>(
                 // An interrupting or failing node stops the run: the nodes still waiting must
                 // not start, even before the scheduler has seen this result.
                 let stops = match &outcome {
-                    Outcome::Done(result) => result.interrupt,
+                    Outcome::Done(result) => result.is_interrupt(),
                     Outcome::Failed(_) | Outcome::Panicked(_) => true,
                 };
                 if stops {
