@@ -1,6 +1,6 @@
 //! The state of a run: per-node contexts and the workflow context that holds them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use smallvec::SmallVec;
 
+use crate::node_contexts::NodeContexts;
 use crate::node_id::NodeId;
 use crate::scheduler::Checkpoint;
 
@@ -364,10 +365,6 @@ impl NodeContext {
     }
 }
 
-/// The node contexts of a run, by node id: a `HashMap` with a fast hasher (node ids are
-/// short and chosen by the workflow's author, not by an attacker).
-pub type NodeContexts = HashMap<NodeId, NodeContext, rustc_hash::FxBuildHasher>;
-
 /// The state of a whole workflow run; what `execute_workflow` returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowContext {
@@ -375,7 +372,7 @@ pub struct WorkflowContext {
     pub workflow_id: String,
     /// Global variables, shared by every node of the run.
     pub globals: Arc<Map<String, Value>>,
-    /// The latest execution of each node that ran, by node id.
+    /// The latest execution of each node that ran (or was skipped), looked up by node id.
     pub node_contexts: NodeContexts,
     /// The node ids in the order their executions finished; a node run twice appears twice.
     pub execution_path: Vec<NodeId>,
@@ -489,7 +486,7 @@ mod tests {
         let mut node = NodeContext::new("a", input());
         node.status = NodeStatus::Success;
         node.output = Some(json!({"x": 1}));
-        ctx.node_contexts.insert("a".into(), node);
+        ctx.node_contexts.insert(node);
         ctx.execution_path.push("a".into());
         ctx.status = WorkflowStatus::Interrupted;
         let text = serde_json::to_string(&ctx).expect("serializes");

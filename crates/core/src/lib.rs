@@ -111,6 +111,7 @@ mod fingerprint;
 mod id_index;
 pub mod layers;
 mod node;
+mod node_contexts;
 mod node_id;
 mod node_registry;
 mod plan;
@@ -136,8 +137,9 @@ pub use crate::config::{
     NADOO_MAX_WORKERS, RegistrySection, SettingSource, Settings,
 };
 pub use crate::context::{
-    NodeContext, NodeContexts, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
+    NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
 };
+pub use crate::node_contexts::NodeContexts;
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::layers::{
     BackendMetrics, BackendPool, CachingBackend, ChainedBackend, MeteredBackend, MetricsSnapshot,

@@ -150,10 +150,7 @@ impl NodeSpec {
     /// adds it once.
     #[must_use]
     pub fn next(mut self, target: impl Into<NodeId>) -> Self {
-        let target = target.into();
-        if !self.next.contains(&target) {
-            self.next.push(target);
-        }
+        self.next.push(target.into());
         self
     }
 
@@ -387,6 +384,16 @@ impl Workflow {
     }
 }
 
+/// Removes repeated ids from `ids`, keeping the first of each, in linear time.
+fn dedup_in_order(ids: &mut SmallVec<[NodeId; 1]>) {
+    if ids.len() < 2 {
+        return;
+    }
+    let mut seen: rustc_hash::FxHashSet<NodeId> = rustc_hash::FxHashSet::default();
+    seen.reserve(ids.len());
+    ids.retain(|id| seen.insert(id.clone()));
+}
+
 /// Builds a [`Workflow`]; see there.
 #[derive(Debug, Clone)]
 pub struct WorkflowBuilder {
@@ -429,6 +436,7 @@ impl WorkflowBuilder {
         // keep room for 16 384.
         self.nodes.shrink_to_fit();
         for node in &mut self.nodes {
+            dedup_in_order(&mut node.next);
             node.next.shrink_to_fit();
         }
         let report = validate::check(&self.nodes);

@@ -335,7 +335,7 @@ impl State<'_> {
     /// loop keeps the record of that run, and no event is sent for it.
     fn record_skip(&mut self, node: usize) {
         let spec = &self.workflow.nodes()[node];
-        if spec.role() == NodeRole::End || self.ctx.node_contexts.contains_key(spec.id()) {
+        if spec.role() == NodeRole::End || self.ctx.node_contexts.at(node).is_some() {
             return;
         }
         let mut node_ctx = NodeContext::new(
@@ -346,9 +346,7 @@ impl State<'_> {
         self.emit(|| RunEvent::NodeSkipped {
             node: spec.node_id().clone(),
         });
-        self.ctx
-            .node_contexts
-            .insert(spec.node_id().clone(), node_ctx);
+        self.ctx.node_contexts.set_at(node, node_ctx);
     }
 
     /// Skips the loop exits held back so far; returns whether there were any.

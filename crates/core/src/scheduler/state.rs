@@ -73,7 +73,7 @@ impl<'w> State<'w> {
             }
         }
         let n = workflow.nodes().len();
-        ctx.node_contexts.reserve(n);
+        ctx.node_contexts.place(n, |id| workflow.position(id));
         ctx.execution_path.reserve(n);
         State {
             workflow,
@@ -160,7 +160,7 @@ impl<'w> State<'w> {
         node_ctx.duration = Some(duration);
         let result = match outcome {
             Outcome::Failed(reason) | Outcome::Panicked(reason) => {
-                return Err(self.record_failure(node_ctx, reason));
+                return Err(self.record_failure(index, node_ctx, reason));
             }
             Outcome::Done(result) => result,
         };
@@ -179,7 +179,7 @@ impl<'w> State<'w> {
             node_ctx.status = NodeStatus::Interrupted;
             node_ctx.output = Some(output);
             let inputs = node_ctx.input.outputs.clone();
-            self.record(node_ctx, duration);
+            self.record(index, node_ctx, duration);
             self.interrupted.push((index, inputs, iteration));
             self.stopping = true;
             return Ok(());
@@ -187,11 +187,11 @@ impl<'w> State<'w> {
 
         let chosen = match self.select(index, route.as_deref(), next.as_deref()) {
             Ok(chosen) => chosen,
-            Err(reason) => return Err(self.record_failure(node_ctx, reason)),
+            Err(reason) => return Err(self.record_failure(index, node_ctx, reason)),
         };
         node_ctx.status = NodeStatus::Success;
         node_ctx.output = Some(output.clone());
-        self.record(node_ctx, duration);
+        self.record(index, node_ctx, duration);
 
         let mut taken: SmallVec<[usize; 2]> = SmallVec::new();
         let mut skipped = Vec::new();
@@ -234,7 +234,12 @@ impl<'w> State<'w> {
     }
 
     /// Records a node that failed for good, and returns the run's failure reason.
-    pub(super) fn record_failure(&mut self, mut node_ctx: NodeContext, reason: String) -> String {
+    pub(super) fn record_failure(
+        &mut self,
+        index: usize,
+        mut node_ctx: NodeContext,
+        reason: String,
+    ) -> String {
         let id = node_ctx.node_id.clone();
         node_ctx.status = NodeStatus::Failed;
         node_ctx.error = Some(reason.clone());
@@ -253,12 +258,17 @@ impl<'w> State<'w> {
             error: reason.clone(),
         });
         self.ctx.execution_path.push(id.clone());
-        self.ctx.node_contexts.insert(id.clone(), node_ctx);
+        self.ctx.node_contexts.set_at(index, node_ctx);
         format!("node `{id}` failed: {reason}")
     }
 
     /// Records a node that finished with success or by interrupting.
-    pub(super) fn record(&mut self, node_ctx: NodeContext, duration: std::time::Duration) {
+    pub(super) fn record(
+        &mut self,
+        index: usize,
+        node_ctx: NodeContext,
+        duration: std::time::Duration,
+    ) {
         let id = node_ctx.node_id.clone();
         if self.debug {
             tracing::info!(
@@ -281,10 +291,10 @@ impl<'w> State<'w> {
         if self
             .ctx
             .node_contexts
-            .get(&id)
+            .at(index)
             .is_none_or(|kept| kept.iteration <= node_ctx.iteration)
         {
-            self.ctx.node_contexts.insert(id, node_ctx);
+            self.ctx.node_contexts.set_at(index, node_ctx);
         }
     }
 
@@ -370,7 +380,7 @@ impl<'w> State<'w> {
                 node: id.clone(),
                 error: error.clone(),
             });
-            self.ctx.node_contexts.insert(id.clone(), node_ctx);
+            self.ctx.node_contexts.set_at(index, node_ctx);
         }
     }
 }
