@@ -204,22 +204,30 @@ impl NodeResult {
         self.steering.as_ref().map_or(&EMPTY, |s| &s.metadata)
     }
 
-    /// The result's parts, for the scheduler: output, route, next, globals, metadata.
-    pub(crate) fn into_parts(self) -> Parts {
-        let steering = self.steering.map(|s| *s).unwrap_or_default();
-        Parts {
-            output: self.output,
-            route: steering.route,
-            next: steering.next,
-            globals: steering.globals,
-            metadata: steering.metadata,
-        }
+    /// The result's parts, for the scheduler: its output, and what steers the run if
+    /// anything does (most results carry nothing there, and then nothing is made or dropped).
+    pub(crate) fn into_parts(self) -> (Value, Option<Parts>) {
+        let parts = self.steering.map(|s| {
+            let Steering {
+                route,
+                next,
+                error: _,
+                globals,
+                metadata,
+            } = *s;
+            Parts {
+                route,
+                next,
+                globals,
+                metadata,
+            }
+        });
+        (self.output, parts)
     }
 }
 
-/// A result taken apart; see [`NodeResult::into_parts`].
+/// What steers the run, taken out of a result; see [`NodeResult::into_parts`].
 pub(crate) struct Parts {
-    pub(crate) output: Value,
     pub(crate) route: Option<String>,
     pub(crate) next: Option<String>,
     pub(crate) globals: Map<String, Value>,

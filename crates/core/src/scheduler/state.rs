@@ -165,15 +165,20 @@ impl<'w> State<'w> {
             Outcome::Done(result) => result,
         };
         let interrupt = result.is_interrupt();
-        let Parts {
-            output,
-            route,
-            next,
-            globals,
-            metadata,
-        } = result.into_parts();
-        node_ctx.metadata = metadata;
-        self.apply_globals(globals, (iteration, self.plan.rank[index]));
+        let (output, steering) = result.into_parts();
+        let (route, next) = match steering {
+            None => (None, None),
+            Some(Parts {
+                route,
+                next,
+                globals,
+                metadata,
+            }) => {
+                node_ctx.metadata = metadata;
+                self.apply_globals(globals, (iteration, self.plan.rank[index]));
+                (route, next)
+            }
+        };
 
         if interrupt {
             node_ctx.status = NodeStatus::Interrupted;
