@@ -88,7 +88,7 @@ pub async fn run<B: Backend + ?Sized>(
 /// `execute_node` would (an `Err` becomes the node's failure), instead of going through
 /// `execute_node`. A node that runs alone runs inline; the nodes that run beside others go to
 /// a pool of at most `max_workers` tokio tasks, so that CPU-bound nodes use every core. Those
-/// see [`NodeContext::has_own_task`].
+/// see [`NodeContext::has_own_task`](crate::NodeContext::has_own_task).
 ///
 /// Needs a tokio runtime.
 ///
