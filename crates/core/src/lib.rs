@@ -139,12 +139,12 @@ pub use crate::config::{
 pub use crate::context::{
     NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
 };
-pub use crate::node_contexts::NodeContexts;
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::layers::{
     BackendMetrics, BackendPool, CachingBackend, ChainedBackend, MeteredBackend, MetricsSnapshot,
 };
 pub use crate::node::Node;
+pub use crate::node_contexts::NodeContexts;
 pub use crate::node_id::NodeId;
 pub use crate::node_registry::{NodeKind, NodeKindRegistration, NodeRegistry};
 pub use crate::registry::{
