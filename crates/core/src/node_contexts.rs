@@ -1,7 +1,7 @@
 //! `NodeContexts`: the records of a run's node executions, kept by node position.
 
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
 use serde::de::{MapAccess, Visitor};
@@ -34,9 +34,15 @@ pub struct NodeContexts {
     /// By node position once a run placed them; `None` for nodes without a record.
     slots: Vec<Option<NodeContext>>,
     len: usize,
-    /// Position by id, made when first needed after the last change.
+    /// The position of a node id in the workflow that placed them.
+    positions: Option<Positions>,
+    /// Position by id, made when first needed after the last change, for records not
+    /// placed by a workflow.
     index: OnceLock<FxHashMap<NodeId, u32>>,
 }
+
+/// The position of a node id in a workflow.
+pub(crate) type Positions = Arc<dyn Fn(&str) -> Option<usize> + Send + Sync>;
 
 impl NodeContexts {
     /// How many nodes have a record.
@@ -50,6 +56,14 @@ impl NodeContexts {
     }
 
     fn position(&self, id: &str) -> Option<usize> {
+        if let Some(positions) = &self.positions {
+            return positions(id).filter(|&p| {
+                self.slots
+                    .get(p)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|ctx| ctx.node_id == id)
+            });
+        }
         let index = self.index.get_or_init(|| {
             let mut index = FxHashMap::default();
             index.reserve(self.len);
@@ -82,9 +96,20 @@ impl NodeContexts {
     /// Records `ctx` as the execution of its node, replacing the node's earlier record.
     /// Returns the earlier one.
     pub fn insert(&mut self, ctx: NodeContext) -> Option<NodeContext> {
+        let placed = self
+            .positions
+            .as_ref()
+            .and_then(|positions| positions(&ctx.node_id));
+        if let Some(slot) = placed.and_then(|p| self.slots.get_mut(p)) {
+            let earlier = slot.replace(ctx);
+            self.len += usize::from(earlier.is_none());
+            return earlier;
+        }
         match self.position(&ctx.node_id) {
             Some(position) => self.slots[position].replace(ctx),
             None => {
+                // Not where a workflow would put it: the records go by the id index now.
+                self.positions = None;
                 self.index = OnceLock::new();
                 self.slots.push(Some(ctx));
                 self.len += 1;
@@ -104,14 +129,16 @@ impl NodeContexts {
     }
 
     /// Arranges the records by the positions `position` gives their ids, with room for
-    /// `nodes` nodes; a record whose id has no position is dropped.
-    pub(crate) fn place(&mut self, nodes: usize, position: impl Fn(&str) -> Option<usize>) {
+    /// `nodes` nodes; a record whose id has no position is dropped. Lookups by id go through
+    /// `position` from then on.
+    pub(crate) fn place(&mut self, nodes: usize, position: Positions) {
         let placed = self.slots.len() == nodes
             && self.slots.iter().enumerate().all(|(p, slot)| {
                 slot.as_ref()
                     .is_none_or(|c| position(&c.node_id) == Some(p))
             });
         if placed {
+            self.positions = Some(position);
             return;
         }
         let mut slots: Vec<Option<NodeContext>> = Vec::with_capacity(nodes);
@@ -125,6 +152,7 @@ impl NodeContexts {
         }
         self.slots = slots;
         self.len = len;
+        self.positions = Some(position);
         self.index = OnceLock::new();
     }
 
@@ -141,8 +169,10 @@ impl NodeContexts {
         };
         if slot.is_none() {
             self.len += 1;
-            // A new id: positions of the others stay, so only an index made before misses it.
-            self.index = OnceLock::new();
+            if self.positions.is_none() {
+                // An index made before misses the new id.
+                self.index = OnceLock::new();
+            }
         }
         *slot = Some(ctx);
     }
@@ -227,7 +257,7 @@ mod tests {
         contexts.insert(record("b"));
         contexts.insert(record("a"));
         let order = ["a", "x", "b"];
-        contexts.place(3, |id| order.iter().position(|o| *o == id));
+        contexts.place(3, Arc::new(move |id| order.iter().position(|o| *o == id)));
         assert_eq!(contexts.at(0).map(|c| c.node_id.as_str()), Some("a"));
         assert!(contexts.at(1).is_none());
         assert_eq!(contexts["b"].node_id, "b");
@@ -236,6 +266,21 @@ mod tests {
         assert!(contexts.contains_key("x"));
         let ids: Vec<&str> = contexts.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(ids, ["a", "x", "b"]);
+    }
+
+    #[test]
+    fn a_record_inserted_after_placing_goes_to_its_node_position() {
+        let mut contexts = NodeContexts::default();
+        let order = ["a", "b", "c"];
+        contexts.place(3, Arc::new(move |id| order.iter().position(|o| *o == id)));
+        assert!(contexts.insert(record("c")).is_none());
+        assert!(contexts.insert(record("c")).is_some());
+        assert_eq!(contexts.at(2).map(|c| c.node_id.as_str()), Some("c"));
+        assert_eq!(contexts.len(), 1);
+        assert!(contexts.get("b").is_none());
+        contexts.insert(record("stranger"));
+        assert!(contexts.contains_key("stranger") && contexts.contains_key("c"));
+        assert_eq!(contexts.len(), 2);
     }
 
     #[test]

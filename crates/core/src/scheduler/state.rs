@@ -73,7 +73,9 @@ impl<'w> State<'w> {
             }
         }
         let n = workflow.nodes().len();
-        ctx.node_contexts.place(n, |id| workflow.position(id));
+        let positions = workflow.clone();
+        ctx.node_contexts
+            .place(n, Arc::new(move |id| positions.position(id)));
         ctx.execution_path.reserve(n);
         State {
             workflow,
