@@ -72,7 +72,8 @@ impl<'a> Source<'a> {
         let Some(span) = self.nodes.get(node) else {
             return 0;
         };
-        let Some(key) = key else {
+        // An empty key (`config."" = 1`) cannot be searched for: the entry stands for it.
+        let Some(key) = key.filter(|key| !key.is_empty()) else {
             return span.start;
         };
         let body = &self.text[span.clone()];

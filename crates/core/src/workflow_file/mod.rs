@@ -129,14 +129,38 @@ impl WorkflowDef {
         if let Some(def) = fast::read(text) {
             return Ok(def);
         }
-        toml::from_str::<WorkflowDef>(text).map_err(|e| {
+        let def = toml::from_str::<WorkflowDef>(text).map_err(|e| {
             let source = Source::new(file, text);
             let offset = e.span().map_or(0, |span| span.start);
             let node = source.node_id_at(offset);
             let key = unknown_field(e.message()).or_else(|| key_on_line(text, offset));
             let message = e.message().trim().to_owned();
             source.error(vec![source.problem(offset, node, key.as_deref(), message)])
-        })
+        })?;
+        def.refuse_non_finite(file, text)?;
+        Ok(def)
+    }
+
+    /// TOML has no null: a null in the definition was a `nan` or `inf` float, which JSON
+    /// values cannot hold. Refused, located, rather than read as null.
+    fn refuse_non_finite(&self, file: &str, text: &str) -> Result<()> {
+        let message = "`nan` and `inf` are not allowed: values are JSON, which has no such numbers";
+        if let Some(key) = null_path(&self.input) {
+            let key = format!("input.{key}");
+            let source = Source::new(file, text);
+            let offset = text.find("[input]").unwrap_or(0);
+            return Err(source.error(vec![source.problem(offset, None, Some(&key), message)]));
+        }
+        for (index, node) in self.nodes.iter().enumerate() {
+            if let Some(key) = null_path(&node.config) {
+                let key = format!("config.{key}");
+                let source = Source::new(file, text);
+                let offset = source.key_offset(index, Some("config"));
+                let problem = source.problem(offset, Some(&node.id), Some(&key), message);
+                return Err(source.error(vec![problem]));
+            }
+        }
+        Ok(())
     }
 
     /// Reads the workflow file at `path`.
@@ -404,6 +428,25 @@ fn made_in_code(spec: &NodeSpec) -> Error {
             spec.id(),
             spec.kind()
         ),
+    }
+}
+
+/// The dotted path of the first null in `map`, if any.
+fn null_path(map: &Map<String, Value>) -> Option<String> {
+    map.iter()
+        .find_map(|(key, value)| null_in(value).map(|rest| format!("{key}{rest}")))
+}
+
+/// Where a null is inside `value`, as a path suffix (`""` for `value` itself).
+fn null_in(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => Some(String::new()),
+        Value::Object(map) => null_path(map).map(|path| format!(".{path}")),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| null_in(item).map(|rest| format!("[{i}]{rest}"))),
+        _ => None,
     }
 }
 

@@ -228,3 +228,34 @@ fn parse_then_build_locates_as_from_toml_does() {
         assert_eq!(whole, in_steps, "case {name}");
     }
 }
+
+#[test]
+fn nan_and_inf_are_refused_where_they_are_written_not_read_as_null() {
+    let input = "[input]\nx = nan\n\n[[nodes]]\nid = \"start\"\nkind = \"start\"\n";
+    let error = Workflow::from_toml("wf.toml", input)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("wf.toml:1:1: key `input.x`: `nan` and `inf` are not allowed"),
+        "{error}"
+    );
+    let config = "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"s\"]\n\n\
+                  [[nodes]]\nid = \"s\"\nkind = \"set\"\nconfig = { values = { big = inf } }\n";
+    let error = Workflow::from_toml("wf.toml", config)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("wf.toml:9:1: node `s`: key `config.values.big`: `nan` and `inf`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_empty_config_key_is_located_at_its_node_and_never_hangs() {
+    // Found by fuzzing: searching the text for an empty key never moved on.
+    let text = "[[nodes]]\nid = \"start\"\nkind = \"sleep\"\nconfig.\"\" = 1\n";
+    let error = Workflow::from_toml("wf.toml", text)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("node `start`"), "{error}");
+}
