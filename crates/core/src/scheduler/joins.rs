@@ -93,14 +93,19 @@ impl Join {
         self.state.contains(&Slot::Taken)
     }
 
-    /// The edges that have neither been taken nor skipped: (slot, source).
-    fn open(&self) -> impl Iterator<Item = (usize, &NodeId)> {
+    /// The edges in state `wanted`: (slot, source, output).
+    fn in_state(&self, wanted: Slot) -> impl Iterator<Item = (usize, &NodeId, &Value)> {
         self.slots
             .iter()
             .zip(&self.state)
             .enumerate()
-            .filter(|(_, (_, state))| **state == Slot::Open)
-            .map(|(slot, ((id, _), _))| (slot, id))
+            .filter(move |(_, (_, state))| **state == wanted)
+            .map(|(slot, ((id, output), _))| (slot, id, output))
+    }
+
+    /// The edges that have neither been taken nor skipped: (slot, source).
+    fn open(&self) -> impl Iterator<Item = (usize, &NodeId)> {
+        self.in_state(Slot::Open).map(|(slot, id, _)| (slot, id))
     }
 
     /// The outputs received, in id order (one per source: two edges taken from one source
@@ -124,22 +129,12 @@ impl Join {
 
     /// The edges taken so far: (slot, source, output).
     pub(super) fn taken(&self) -> impl Iterator<Item = (usize, &NodeId, &Value)> {
-        self.slots
-            .iter()
-            .zip(&self.state)
-            .enumerate()
-            .filter(|(_, (_, state))| **state == Slot::Taken)
-            .map(|(slot, ((id, output), _))| (slot, id, output))
+        self.in_state(Slot::Taken)
     }
 
     /// The edges skipped so far: (slot, source).
     pub(super) fn skipped(&self) -> impl Iterator<Item = (usize, &NodeId)> {
-        self.slots
-            .iter()
-            .zip(&self.state)
-            .enumerate()
-            .filter(|(_, (_, state))| **state == Slot::Skipped)
-            .map(|(slot, ((id, _), _))| (slot, id))
+        self.in_state(Slot::Skipped).map(|(slot, id, _)| (slot, id))
     }
 }
 
@@ -371,7 +366,7 @@ impl State<'_> {
     /// received an output but still waits for other incoming edges, described as the run's
     /// failure. Joins that received only skips wait for nothing that matters and are
     /// dropped.
-    pub(super) fn stalled_join(&mut self) -> Option<String> {
+    pub(super) fn stalled_join(&self) -> Option<String> {
         let (node, iteration) = self
             .joins
             .iter()
