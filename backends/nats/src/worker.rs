@@ -87,7 +87,8 @@ async fn serve(
             return;
         }
     };
-    let node = match NodeRegistry::create(&task.kind, &task.config) {
+    let made = NodeRegistry::info(&task.kind).and_then(|kind| kind.create_from_value(&task.config));
+    let node = match made {
         Ok(node) => node,
         Err(error) => {
             let result = NodeResult::failed(format!(

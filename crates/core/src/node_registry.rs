@@ -72,7 +72,7 @@ pub trait NodeKind: Node + Sized {
 }
 
 /// Makes a node from its registered kind name and a configuration value.
-type Constructor = fn(&'static str, Value) -> Result<Arc<dyn Node>>;
+type Constructor = fn(&'static str, &Value) -> Result<Arc<dyn Node>>;
 
 /// One node kind registered with `#[node("kind")]`.
 #[derive(Clone, Copy)]
@@ -125,7 +125,17 @@ impl NodeKindRegistration {
             key: None,
             message: e.to_string(),
         })?;
-        (self.constructor)(self.name, value)
+        (self.constructor)(self.name, &value)
+    }
+
+    /// A new node of this kind from `config`, a JSON value (an object, or `null` for the
+    /// defaults), read in place: unlike [`create`](Self::create), nothing is copied first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidNodeConfig`] naming the kind and the offending key.
+    pub fn create_from_value(&self, config: &Value) -> Result<Arc<dyn Node>> {
+        (self.constructor)(self.name, config)
     }
 }
 
@@ -148,20 +158,22 @@ impl fmt::Debug for NodeKindRegistration {
 #[linkme::distributed_slice]
 pub static NODE_KINDS: [NodeKindRegistration];
 
-fn construct<T: NodeKind>(kind: &'static str, config: Value) -> Result<Arc<dyn Node>> {
-    let config = if config.is_null() {
-        Value::Object(Map::new())
-    } else {
-        config
+fn construct<T: NodeKind>(kind: &'static str, config: &Value) -> Result<Arc<dyn Node>> {
+    static EMPTY: std::sync::LazyLock<Value> =
+        std::sync::LazyLock::new(|| Value::Object(Map::new()));
+    let config = if config.is_null() { &*EMPTY } else { config };
+    // The common case first; the path of an offending key is worked out only on failure.
+    let config: T::Config = match <T::Config as serde::Deserialize>::deserialize(config) {
+        Ok(config) => config,
+        Err(_) => serde_path_to_error::deserialize(config).map_err(|e| {
+            let path = e.path().to_string();
+            Error::InvalidNodeConfig {
+                kind: kind.to_owned(),
+                key: (path != ".").then_some(path),
+                message: e.into_inner().to_string(),
+            }
+        })?,
     };
-    let config: T::Config = serde_path_to_error::deserialize(config).map_err(|e| {
-        let path = e.path().to_string();
-        Error::InvalidNodeConfig {
-            kind: kind.to_owned(),
-            key: (path != ".").then_some(path),
-            message: e.into_inner().to_string(),
-        }
-    })?;
     let node = T::from_config(config).map_err(|e| Error::InvalidNodeConfig {
         kind: kind.to_owned(),
         key: None,

@@ -113,7 +113,7 @@ impl NodeSpec {
     /// [`Error::UnknownNodeKind`], or [`Error::InvalidNodeConfig`] naming the key.
     pub fn from_kind(id: impl Into<NodeId>, kind: &str, config: Value) -> Result<Self> {
         let registration = NodeRegistry::info(kind)?;
-        let node = registration.create(&config)?;
+        let node = registration.create_from_value(&config)?;
         let role = match registration.name() {
             "start" => NodeRole::Start,
             "end" => NodeRole::End,
