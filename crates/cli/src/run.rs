@@ -62,7 +62,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     } else {
         print_human(&done, backend.name())?;
     }
-    match done.status {
+    let status = done.status;
+    // The process ends right after this: freeing a large workflow and its run node by node
+    // would cost more than a tenth of the whole command, for memory the exit gives back.
+    std::mem::forget(done);
+    std::mem::forget(workflow);
+    match status {
         WorkflowStatus::Success => Ok(()),
         _ => Err(Failure::Workflow(None)),
     }
