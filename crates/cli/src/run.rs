@@ -105,15 +105,18 @@ pub(crate) fn report(done: &WorkflowContext) -> Value {
 }
 
 fn print_json(done: &WorkflowContext) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
+    // Buffered: standard output flushes at every newline, a system call per line.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, &report(done))
         .map_err(std::io::Error::from)
         .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush())
         .map_err(|e| Failure::Usage(format!("cannot write to standard output: {e}")))
 }
 
 fn print_human(done: &WorkflowContext, backend: &str) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
+    // Buffered: standard output flushes at every newline, a system call per line.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut write = || -> std::io::Result<()> {
         writeln!(out, "{} on {backend}", done.status.as_str())?;
         writeln!(out, "path: {}", done.execution_path.join(" -> "))?;
@@ -124,7 +127,7 @@ fn print_human(done: &WorkflowContext, backend: &str) -> Result<(), Failure> {
             let waiting: Vec<&str> = checkpoint.interrupted().collect();
             writeln!(out, "waiting for input at: {}", waiting.join(", "))?;
         }
-        Ok(())
+        out.flush()
     };
     write().map_err(|e| Failure::Usage(format!("cannot write to standard output: {e}")))?;
     if let Some(error) = &done.error {
