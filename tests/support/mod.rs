@@ -2,7 +2,12 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use nadoo_flow::{BoxError, Node, NodeContext, NodeResult, async_trait};
+use std::time::Duration;
+
+use nadoo_flow::{
+    Backend, BackendRegistry, BoxError, Node, NodeContext, NodeResult, RunEvent, RunOptions,
+    Workflow, WorkflowContext, async_trait,
+};
 use serde_json::{Value, json};
 
 /// Outputs a fixed value.
@@ -66,5 +71,67 @@ pub(crate) struct Errs;
 impl Node for Errs {
     async fn execute(&self, _: &NodeContext) -> Result<NodeResult, BoxError> {
         Err("disk on fire".into())
+    }
+}
+
+/// A new `native` backend, by name.
+pub(crate) fn native() -> Box<dyn Backend> {
+    BackendRegistry::create("native", ()).expect("native is linked")
+}
+
+/// Runs `workflow` on `native` with `options`; returns the run and the events it sent.
+pub(crate) async fn run_with(
+    workflow: &Workflow,
+    options: RunOptions,
+) -> (WorkflowContext, Vec<RunEvent>) {
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let done = native()
+        .run_workflow(workflow, WorkflowContext::new(), options.events(sender))
+        .await
+        .expect("runs");
+    let mut events = Vec::new();
+    while let Ok(event) = receiver.try_recv() {
+        events.push(event);
+    }
+    (done, events)
+}
+
+/// Runs `workflow` on `native`.
+pub(crate) async fn run(workflow: &Workflow) -> WorkflowContext {
+    run_with(workflow, RunOptions::new()).await.0
+}
+
+/// Sleeps, then outputs a value and optionally writes a global.
+#[derive(Debug)]
+pub(crate) struct Slow {
+    pub(crate) ms: u64,
+    pub(crate) output: Value,
+    pub(crate) global: Option<(&'static str, Value)>,
+}
+
+#[async_trait]
+impl Node for Slow {
+    async fn execute(&self, _: &NodeContext) -> Result<NodeResult, BoxError> {
+        tokio::time::sleep(Duration::from_millis(self.ms)).await;
+        let mut result = NodeResult::ok(self.output.clone());
+        if let Some((key, value)) = &self.global {
+            result = result.with_global(*key, value.clone());
+        }
+        Ok(result)
+    }
+}
+
+/// Asks for approval: interrupts until resumed, then outputs the answer.
+#[derive(Debug)]
+pub(crate) struct Approve;
+
+#[async_trait]
+impl Node for Approve {
+    async fn execute(&self, ctx: &NodeContext) -> Result<NodeResult, BoxError> {
+        match &ctx.resume {
+            None => Ok(NodeResult::ok(json!({ "question": "publish?" })).interrupted()),
+            Some(answer) => Ok(NodeResult::ok(json!({ "answer": answer }))
+                .with_global("approved", answer["approved"].clone())),
+        }
     }
 }
