@@ -17,6 +17,20 @@ pub(crate) fn equal<T: PartialEq + std::fmt::Debug>(what: &str, actual: T, expec
     })
 }
 
+/// Fails unless the run succeeded, showing the run's error when it did not.
+pub(crate) fn succeeded(done: &nadoo_flow_core::WorkflowContext) -> Outcome {
+    ensure(
+        done.status == nadoo_flow_core::WorkflowStatus::Success,
+        || {
+            format!(
+                "status: expected Success, got {:?} ({})",
+                done.status,
+                done.error.as_deref().unwrap_or("no error recorded")
+            )
+        },
+    )
+}
+
 /// Runs `future` on a fresh two-thread runtime, as a program would.
 pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()

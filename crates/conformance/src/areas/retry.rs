@@ -7,7 +7,7 @@ use nadoo_flow_core::{RunOptions, WorkflowContext, WorkflowStatus};
 use serde_json::json;
 
 use super::{create, trial, workflow};
-use crate::check::{Outcome, block_on, equal, text};
+use crate::check::{Outcome, block_on, equal, succeeded, text};
 
 pub(crate) fn trials(backend: &'static str) -> Vec<Trial> {
     vec![
@@ -35,7 +35,7 @@ fn retries(backend: &'static str) -> Outcome {
     let options = RunOptions::new().retry_backoff(Duration::from_millis(1));
     let done = block_on(create(backend)?.run_workflow(&wf, WorkflowContext::new(), options))?;
     let done = text("run", done)?;
-    equal("status", done.status, WorkflowStatus::Success)?;
+    succeeded(&done)?;
     equal(
         "attempt",
         done.node_contexts.get("flaky").map(|c| c.attempt),

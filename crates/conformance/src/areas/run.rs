@@ -8,7 +8,7 @@ use nadoo_flow_core::{
 use serde_json::{Map, json};
 
 use super::{create, trial, workflow};
-use crate::check::{Outcome, block_on, ensure, equal, text};
+use crate::check::{Outcome, block_on, ensure, equal, succeeded, text};
 
 pub(crate) fn trials(backend: &'static str) -> Vec<Trial> {
     vec![
@@ -77,7 +77,7 @@ kind = "end"
 
 fn linear(backend: &'static str) -> Outcome {
     let done = run(backend, LINEAR)?;
-    equal("status", done.status, WorkflowStatus::Success)?;
+    succeeded(&done)?;
     equal("path", path(&done), vec!["start", "set", "say"])?;
     equal(
         "say's output",
@@ -116,7 +116,7 @@ kind = "conformance-echo"
 
 fn fan_out_and_join(backend: &'static str) -> Outcome {
     let done = run(backend, FAN_OUT)?;
-    equal("status", done.status, WorkflowStatus::Success)?;
+    succeeded(&done)?;
     let runs = done
         .execution_path
         .iter()
@@ -170,7 +170,7 @@ kind = "conformance-echo"
 
 fn route_and_skip(backend: &'static str) -> Outcome {
     let done = run(backend, ROUTES)?;
-    equal("status", done.status, WorkflowStatus::Success)?;
+    succeeded(&done)?;
     equal("path", path(&done), vec!["start", "decide", "left", "join"])?;
     let right = done.node_contexts.get("right").map(|c| c.status);
     equal("right's status", right, Some(NodeStatus::Skipped))?;
@@ -203,7 +203,7 @@ kind = "end"
 
 fn loop_until(backend: &'static str) -> Outcome {
     let done = run(backend, LOOP)?;
-    equal("status", done.status, WorkflowStatus::Success)?;
+    succeeded(&done)?;
     let counts = done
         .execution_path
         .iter()
