@@ -109,6 +109,7 @@ mod context;
 mod error;
 mod fingerprint;
 mod id_index;
+mod kept_config;
 pub mod layers;
 mod node;
 mod node_contexts;

@@ -12,6 +12,7 @@ use crate::builtin::{EndNode, StartNode};
 use crate::error::{Error, Result};
 use crate::fingerprint;
 use crate::id_index::IdIndex;
+use crate::kept_config::KeptConfig;
 use crate::node::Node;
 use crate::node_id::NodeId;
 use crate::node_registry::NodeRegistry;
@@ -55,7 +56,7 @@ pub struct NodeSpec {
     id: NodeId,
     kind: Cow<'static, str>,
     role: NodeRole,
-    config: Value,
+    config: KeptConfig,
     /// Inline for the common single successor.
     next: SmallVec<[NodeId; 1]>,
     /// Routes and limits, which most nodes do not have: out of line, so that a large
@@ -88,7 +89,7 @@ impl NodeSpec {
             id: id.into(),
             kind,
             role: NodeRole::Task,
-            config: Value::Null,
+            config: KeptConfig::default(),
             next: SmallVec::new(),
             extras: None,
             node,
@@ -123,7 +124,7 @@ impl NodeSpec {
             id: id.into(),
             kind: Cow::Borrowed(registration.name()),
             role,
-            config,
+            config: KeptConfig::new(config),
             next: SmallVec::new(),
             extras: None,
             node,
@@ -180,7 +181,7 @@ impl NodeSpec {
     #[must_use]
     pub fn with_kind(mut self, kind: impl Into<String>, config: Value) -> Self {
         self.kind = Cow::Owned(kind.into());
-        self.config = config;
+        self.config = KeptConfig::new(config);
         self
     }
 
@@ -206,7 +207,7 @@ impl NodeSpec {
 
     /// The configuration the node was made from (`null` for nodes made in code).
     pub fn config(&self) -> &Value {
-        &self.config
+        self.config.value()
     }
 
     /// The static successors.
@@ -408,6 +409,17 @@ impl WorkflowBuilder {
     #[must_use]
     pub fn node(mut self, node: NodeSpec) -> Self {
         self.nodes.push(node);
+        self
+    }
+
+    /// Adds `nodes`, taking over their vector when no node was added before.
+    #[must_use]
+    pub(crate) fn with_nodes(mut self, nodes: Vec<NodeSpec>) -> Self {
+        if self.nodes.is_empty() {
+            self.nodes = nodes;
+        } else {
+            self.nodes.extend(nodes);
+        }
         self
     }
 

@@ -14,7 +14,10 @@ use crate::{async_trait, node};
 #[node("set")]
 #[derive(Debug, Clone)]
 pub struct Set {
-    config: SetConfig,
+    /// Kept as pairs rather than as maps: a map of even one entry takes ~630 bytes, more than
+    /// the rest of the node, and large workflows hold thousands of `set` nodes.
+    values: Box<[(String, Value)]>,
+    globals: Box<[(String, Value)]>,
 }
 
 /// Configuration of [`Set`].
@@ -30,15 +33,20 @@ pub struct SetConfig {
 impl NodeKind for Set {
     type Config = SetConfig;
     fn from_config(config: SetConfig) -> Result<Self, BoxError> {
-        Ok(Set { config })
+        Ok(Set {
+            values: config.values.into_iter().collect(),
+            globals: config.globals.into_iter().collect(),
+        })
     }
 }
 
 #[async_trait]
 impl Node for Set {
     async fn execute(&self, _context: &NodeContext) -> Result<NodeResult, BoxError> {
-        Ok(NodeResult::ok(Value::Object(self.config.values.clone()))
-            .with_globals(self.config.globals.clone()))
+        Ok(
+            NodeResult::ok(Value::Object(self.values.iter().cloned().collect()))
+                .with_globals(self.globals.iter().cloned().collect()),
+        )
     }
 
     fn kind(&self) -> &'static str {
