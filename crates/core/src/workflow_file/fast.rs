@@ -31,8 +31,20 @@ const MAX_DEPTH: u32 = 80;
 /// The definition in `text`, or `None` when this reader does not take the text (see the
 /// module's documentation).
 pub(super) fn read(text: &str) -> Option<WorkflowDef> {
+    read_with(text, Some)
+}
+
+/// As [`read`], giving each `[[nodes]]` entry to `closed` as soon as it is read whole, in file
+/// order; the entry `closed` returns, if any, stays in the definition. A caller that makes
+/// each node there never holds every entry at once. When the reader gives up, entries
+/// already given stay given.
+pub(super) fn read_with(
+    text: &str,
+    closed: impl FnMut(NodeDef) -> Option<NodeDef>,
+) -> Option<WorkflowDef> {
     let source = Source::new(text);
     let mut reader = Reader {
+        closed,
         source,
         def: WorkflowDef::default(),
         table: Table::Root,
@@ -92,7 +104,9 @@ impl ErrorSink for Failed {
     }
 }
 
-struct Reader<'i> {
+struct Reader<'i, F> {
+    /// Given each node entry once it is read whole.
+    closed: F,
     source: Source<'i>,
     def: WorkflowDef,
     table: Table,
@@ -103,7 +117,7 @@ struct Reader<'i> {
     at: usize,
 }
 
-impl<'i> Reader<'i> {
+impl<'i, F: FnMut(NodeDef) -> Option<NodeDef>> Reader<'i, F> {
     /// Reads the expressions of one chunk of whole lines.
     fn chunk(&mut self, tokens: &[Token]) -> Option<()> {
         let mut failed = Failed::default();
@@ -150,14 +164,26 @@ impl<'i> Reader<'i> {
     }
 
     /// The definition, once every chunk is read.
-    fn finish(self) -> Option<WorkflowDef> {
+    fn finish(mut self) -> Option<WorkflowDef> {
         self.close_node()?;
         Some(self.def)
     }
 
-    /// Checks that the node being read has what it must have.
-    fn close_node(&self) -> Option<()> {
-        (self.table != Table::Node || self.node_keys & (ID | KIND) == ID | KIND).then_some(())
+    /// Checks that the node being read has what it must have, and gives it to `closed`.
+    fn close_node(&mut self) -> Option<()> {
+        if self.table != Table::Node {
+            return Some(());
+        }
+        if self.node_keys & (ID | KIND) != ID | KIND {
+            return None;
+        }
+        // A node closes once: the next key read is in another table.
+        self.table = Table::Root;
+        let entry = self.def.nodes.pop()?;
+        if let Some(kept) = (self.closed)(entry) {
+            self.def.nodes.push(kept);
+        }
+        Some(())
     }
 
     /// The next event that is not whitespace, a comment or a line break.

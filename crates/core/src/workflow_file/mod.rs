@@ -129,6 +129,12 @@ impl WorkflowDef {
         if let Some(def) = fast::read(text) {
             return Ok(def);
         }
+        Self::parse_with_toml(file, text)
+    }
+
+    /// As [`parse`](Self::parse), by the `toml` crate alone: for what the one-pass reader
+    /// does not take, and for the errors it reports.
+    fn parse_with_toml(file: &str, text: &str) -> Result<Self> {
         let def = toml::from_str::<WorkflowDef>(text).map_err(|e| {
             let source = Source::new(file, text);
             let offset = e.span().map_or(0, |span| span.start);
@@ -185,18 +191,17 @@ impl WorkflowDef {
     /// [`Error::WorkflowFile`] with every problem: unknown kinds, rejected node configs,
     /// dangling `next` or `routes` targets, several start nodes, cycles in `next`, ...
     pub fn build(&self, file: &str, text: &str) -> Result<Workflow> {
-        self.assemble(file, text, |node| node.config.clone())
+        let mut made = Made::with_capacity(self.nodes.len());
+        for entry in &self.nodes {
+            made.add(entry.clone());
+        }
+        self.assemble(file, text, made)
     }
 
-    /// As [`build`](Self::build), with each node's config from `config`, which is given each
-    /// node in turn. The text is read again only when there are problems to locate.
-    fn assemble(
-        &self,
-        file: &str,
-        text: &str,
-        mut config: impl FnMut(&NodeDef) -> Map<String, Value>,
-    ) -> Result<Workflow> {
-        let mut failed = Vec::new();
+    /// As [`build`](Self::build), with the nodes already made from the entries. The text is
+    /// read again only when there are problems to locate.
+    fn assemble(&self, file: &str, text: &str, made: Made) -> Result<Workflow> {
+        let Made { nodes, failed, ids } = made;
         let mut builder = Workflow::builder(self.name.clone().unwrap_or_else(|| stem(file)));
         if let Some(max_steps) = self.max_steps {
             builder = builder.max_steps(max_steps);
@@ -204,17 +209,12 @@ impl WorkflowDef {
         for (key, value) in &self.input {
             builder = builder.input(key.clone(), value.clone());
         }
-        for (i, def) in self.nodes.iter().enumerate() {
-            match def.to_spec(config(def)) {
-                Ok(spec) => builder = builder.node(spec),
-                Err(error) => failed.push((i, error)),
-            }
-        }
+        builder = builder.with_nodes(nodes);
         if !failed.is_empty() {
             let source = Source::new(file, text);
             let problems = failed
                 .into_iter()
-                .map(|(i, error)| self.node_problem(&source, i, error))
+                .map(|(i, error)| node_problem(&ids, &source, i, error))
                 .collect();
             return Err(source.error(problems));
         }
@@ -223,75 +223,105 @@ impl WorkflowDef {
                 let source = Source::new(file, text);
                 let located = graph
                     .iter()
-                    .map(|problem| self.locate(&source, problem))
+                    .map(|problem| locate(&ids, &source, problem))
                     .collect();
                 source.error(located)
             }
             other => other,
         })
     }
+}
 
-    /// Why node `index` could not be made, with the line of the key it is about.
-    fn node_problem(&self, source: &Source<'_>, index: usize, error: Error) -> FileProblem {
-        let id = self.nodes.get(index).map(|def| def.id.as_str());
-        match error {
-            error @ (Error::UnknownNodeKind { .. } | Error::DuplicateNodeKind { .. }) => source
-                .problem(
-                    source.key_offset(index, Some("kind")),
-                    id,
-                    Some("kind"),
-                    error.to_string(),
-                ),
-            Error::InvalidNodeConfig { key, message, .. } => {
-                let key = key.map(|k| format!("config.{k}"));
-                let first = key.as_deref().and_then(|k| k.split('.').nth(1));
-                let offset = source.key_offset(index, first.or(Some("config")));
-                source.problem(
-                    offset,
-                    id,
-                    Some(key.as_deref().unwrap_or("config")),
-                    message,
-                )
-            }
-            other => source.problem(source.key_offset(index, None), id, None, other.to_string()),
+/// Why node `index` could not be made, with the line of the key it is about; `ids` are the
+/// entries' ids, in order.
+fn node_problem(ids: &[String], source: &Source<'_>, index: usize, error: Error) -> FileProblem {
+    let id = ids.get(index).map(String::as_str);
+    match error {
+        error @ (Error::UnknownNodeKind { .. } | Error::DuplicateNodeKind { .. }) => source
+            .problem(
+                source.key_offset(index, Some("kind")),
+                id,
+                Some("kind"),
+                error.to_string(),
+            ),
+        Error::InvalidNodeConfig { key, message, .. } => {
+            let key = key.map(|k| format!("config.{k}"));
+            let first = key.as_deref().and_then(|k| k.split('.').nth(1));
+            let offset = source.key_offset(index, first.or(Some("config")));
+            source.problem(
+                offset,
+                id,
+                Some(key.as_deref().unwrap_or("config")),
+                message,
+            )
+        }
+        other => source.problem(source.key_offset(index, None), id, None, other.to_string()),
+    }
+}
+
+/// A graph problem with the line of the node and key it is about; `entry_ids` are the
+/// entries' ids, in order.
+fn locate(entry_ids: &[String], source: &Source<'_>, problem: &Problem) -> FileProblem {
+    let position = |id: &str| entry_ids.iter().position(|n| n == id);
+    let last_position = |id: &str| entry_ids.iter().rposition(|n| n == id);
+    let (index, key) = match problem {
+        Problem::DanglingEdge { node, .. } => (position(node), Some("next")),
+        Problem::Cycle { path } => (path.first().and_then(|n| position(n)), Some("next")),
+        Problem::DanglingRoute { node, key, .. } => (position(node), Some(key.as_str())),
+        Problem::DuplicateNodeId { id } => (last_position(id), Some("id")),
+        Problem::SeveralStartNodes { ids } => {
+            (ids.get(1).and_then(|id| last_position(id)), Some("kind"))
+        }
+        Problem::UnknownKind { node, .. } => (position(node), Some("kind")),
+        Problem::Unreachable { node } => (position(node), None),
+        _ => (None, None),
+    };
+    let offset = index.map_or(0, |i| source.key_offset(i, key));
+    let key = match problem {
+        Problem::DanglingRoute { .. } => Some("routes"),
+        _ => key,
+    };
+    source.problem(offset, problem.node(), key, problem.to_string())
+}
+
+/// The nodes made from a file's entries, the entries that could not be made, and every
+/// entry's id, which locates problems.
+struct Made {
+    nodes: Vec<NodeSpec>,
+    failed: Vec<(usize, Error)>,
+    ids: Vec<String>,
+}
+
+impl Made {
+    fn with_capacity(entries: usize) -> Made {
+        Made {
+            nodes: Vec::with_capacity(entries),
+            failed: Vec::new(),
+            ids: Vec::with_capacity(entries),
         }
     }
 
-    /// A graph problem with the line of the node and key it is about.
-    fn locate(&self, source: &Source<'_>, problem: &Problem) -> FileProblem {
-        let position = |id: &str| self.nodes.iter().position(|n| n.id == id);
-        let last_position = |id: &str| self.nodes.iter().rposition(|n| n.id == id);
-        let (index, key) = match problem {
-            Problem::DanglingEdge { node, .. } => (position(node), Some("next")),
-            Problem::Cycle { path } => (path.first().and_then(|n| position(n)), Some("next")),
-            Problem::DanglingRoute { node, key, .. } => (position(node), Some(key.as_str())),
-            Problem::DuplicateNodeId { id } => (last_position(id), Some("id")),
-            Problem::SeveralStartNodes { ids } => {
-                (ids.get(1).and_then(|id| last_position(id)), Some("kind"))
-            }
-            Problem::UnknownKind { node, .. } => (position(node), Some("kind")),
-            Problem::Unreachable { node } => (position(node), None),
-            _ => (None, None),
-        };
-        let offset = index.map_or(0, |i| source.key_offset(i, key));
-        let key = match problem {
-            Problem::DanglingRoute { .. } => Some("routes"),
-            _ => key,
-        };
-        source.problem(offset, problem.node(), key, problem.to_string())
+    /// Makes the node of the next entry.
+    fn add(&mut self, mut entry: NodeDef) {
+        match entry.make_node() {
+            Ok(node) => self.nodes.push(node),
+            Err(error) => self.failed.push((self.ids.len(), error)),
+        }
+        self.ids.push(entry.id);
     }
 }
 
 impl NodeDef {
-    /// The node this entry describes with `config`, made from its registered kind.
-    fn to_spec(&self, config: Map<String, Value>) -> Result<NodeSpec> {
-        let config = Value::Object(config);
-        let mut spec = NodeSpec::from_kind(&self.id, &self.kind, config)?;
-        for next in &self.next {
-            spec = spec.next(next.as_str());
+    /// The node this entry describes, made from its registered kind. Its configuration and
+    /// edges move into the node; the entry keeps its id and kind, which locate problems.
+    fn make_node(&mut self) -> Result<NodeSpec> {
+        let config = Value::Object(std::mem::take(&mut self.config));
+        let mut spec = NodeSpec::from_kind(self.id.as_str(), &self.kind, config)?;
+        for next in std::mem::take(&mut self.next) {
+            spec = spec.next(next);
         }
-        for (key, target) in &self.routes {
-            spec = spec.route(key.clone(), target.clone());
+        for (key, target) in std::mem::take(&mut self.routes) {
+            spec = spec.route(key, target);
         }
         if let Some(timeout) = self.timeout {
             spec = spec.timeout(timeout);
@@ -343,15 +373,26 @@ impl Workflow {
     ///
     /// [`Error::WorkflowFile`] with every problem located by line, column, node and key.
     pub fn from_toml(file: &str, text: &str) -> Result<Workflow> {
-        let mut def = WorkflowDef::parse(file, text)?;
-        // Each config moves into its node rather than being copied.
-        let mut configs: Vec<_> = def
-            .nodes
-            .iter_mut()
-            .map(|node| std::mem::take(&mut node.config))
-            .rev()
-            .collect();
-        def.assemble(file, text, |_| configs.pop().unwrap_or_default())
+        // Each node is made as soon as its entry is read. So the entries' configurations,
+        // which take more memory than the nodes made of them, are never all held at once.
+        // Room for as many nodes as the text has `[[` (a header, or an array of arrays).
+        let mut made =
+            Made::with_capacity(memchr::memmem::find_iter(text.as_bytes(), "[[").count());
+        let def = match fast::read_with(text, |entry| {
+            made.add(entry);
+            None
+        }) {
+            Some(def) => def,
+            None => {
+                let mut def = WorkflowDef::parse_with_toml(file, text)?;
+                made = Made::with_capacity(def.nodes.len());
+                for entry in std::mem::take(&mut def.nodes) {
+                    made.add(entry);
+                }
+                def
+            }
+        };
+        def.assemble(file, text, made)
     }
 
     /// Reads and builds the workflow file at `path`.
