@@ -25,6 +25,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::failure::Failure;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Run workflows written in TOML on any linked backend.
 #[derive(Debug, Parser)]
 #[command(name = "nadoo-flow", version, about, long_about = None)]
