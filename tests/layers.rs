@@ -281,10 +281,12 @@ fn with_the_metrics_feature_executions_reach_the_metrics_facade() {
     assert_eq!((successes, failures, durations), (2, 1, 3));
 }
 
-/// A backend whose worker loop only records that it was asked to run.
+/// A backend that records what it is asked to do: workers served, whole runs, nodes.
 #[derive(Debug, Default)]
 struct WorkerProbe {
-    served: Arc<std::sync::atomic::AtomicBool>,
+    served: Arc<AtomicUsize>,
+    runs: Arc<AtomicUsize>,
+    nodes: Arc<AtomicUsize>,
 }
 
 #[async_trait]
@@ -301,10 +303,20 @@ impl Backend for WorkerProbe {
         _: &NodeContext,
         _: &WorkflowContext,
     ) -> nadoo_flow::Result<NodeResult> {
+        self.nodes.fetch_add(1, Ordering::SeqCst);
         Ok(NodeResult::default())
     }
+    async fn run_workflow(
+        &self,
+        workflow: &Workflow,
+        context: WorkflowContext,
+        options: nadoo_flow::RunOptions,
+    ) -> nadoo_flow::Result<WorkflowContext> {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        nadoo_flow::scheduler::run(self, workflow, context, options).await
+    }
     async fn run_worker(&self, _: nadoo_flow::CancellationToken) -> nadoo_flow::Result<()> {
-        self.served.store(true, Ordering::SeqCst);
+        self.served.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 }
@@ -321,8 +333,92 @@ async fn layers_pass_worker_requests_through() {
         .run_worker(nadoo_flow::CancellationToken::new())
         .await
         .expect("the probe serves");
-    assert!(
+    assert_eq!(
         served.load(Ordering::SeqCst),
+        1,
         "the request reached the backend under the layers"
+    );
+}
+
+#[tokio::test]
+async fn pools_and_chains_serve_with_every_member() {
+    let served = Arc::new(AtomicUsize::new(0));
+    let probes = || -> Vec<Box<dyn Backend>> {
+        (0..2)
+            .map(|_| {
+                Box::new(WorkerProbe {
+                    served: Arc::clone(&served),
+                    ..WorkerProbe::default()
+                }) as Box<dyn Backend>
+            })
+            .collect()
+    };
+    let shutdown = nadoo_flow::CancellationToken::new();
+    let pool = BackendPool::from_backends(probes()).expect("two members");
+    pool.run_worker(shutdown.clone()).await.expect("serves");
+    assert_eq!(served.load(Ordering::SeqCst), 2, "both pool members served");
+    ChainedBackend::new(probes())
+        .run_worker(shutdown)
+        .await
+        .expect("serves");
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        4,
+        "both chain members served"
+    );
+}
+
+/// A layer written with `LayeredBackend`, changing nothing: `WRAPS_NODES` says whether runs
+/// go through it node by node.
+#[derive(Debug)]
+struct Plain<const WRAPS: bool>(Box<dyn Backend>);
+
+#[async_trait]
+impl<const WRAPS: bool> nadoo_flow::layers::LayeredBackend for Plain<WRAPS> {
+    const WRAPS_NODES: bool = WRAPS;
+    fn inner(&self) -> &dyn Backend {
+        self.0.as_ref()
+    }
+}
+
+#[tokio::test]
+async fn a_layer_hands_whole_runs_to_its_backend_unless_it_wraps_nodes() {
+    let workflow = Workflow::from_toml(
+        "two.toml",
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"a\"]\n\n[[nodes]]\nid = \"a\"\nkind = \"set\"\n",
+    )
+    .expect("valid");
+    let probe = WorkerProbe::default();
+    let (runs, nodes) = (Arc::clone(&probe.runs), Arc::clone(&probe.nodes));
+    let whole = Plain::<false>(Box::new(probe));
+    let done = whole
+        .execute_workflow(&workflow, WorkflowContext::new())
+        .await
+        .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Success);
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "the run went to the probe whole"
+    );
+    assert_eq!(nodes.load(Ordering::SeqCst), 2);
+
+    let probe = WorkerProbe::default();
+    let (runs, nodes) = (Arc::clone(&probe.runs), Arc::clone(&probe.nodes));
+    let by_node = Plain::<true>(Box::new(probe));
+    let done = by_node
+        .execute_workflow(&workflow, WorkflowContext::new())
+        .await
+        .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Success);
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        0,
+        "the layer ran the scheduler itself"
+    );
+    assert_eq!(
+        nodes.load(Ordering::SeqCst),
+        2,
+        "and every node reached the probe"
     );
 }

@@ -142,7 +142,8 @@ pub use crate::context::{
 };
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::layers::{
-    BackendMetrics, BackendPool, CachingBackend, ChainedBackend, MeteredBackend, MetricsSnapshot,
+    BackendMetrics, BackendPool, CacheLayer, CachingBackend, ChainedBackend, Layer, MeteredBackend,
+    MetricsLayer, MetricsSnapshot,
 };
 pub use crate::node::Node;
 pub use crate::node_contexts::NodeContexts;

@@ -15,7 +15,7 @@ use crate::backend::{Backend, BackendConfig, BackendType};
 use crate::capabilities::{Capabilities, Capability};
 use crate::config::{EngineOptions, EnvConfig, is_empty_config};
 use crate::error::{Error, Result};
-use crate::layers::{CachingBackend, Configured};
+use crate::layers::{CacheLayer, EngineLayer, Layer};
 
 /// Where a registration was written: crate, version, module, file and line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -156,10 +156,10 @@ impl BackendRegistration {
         let engine = EngineOptions::split_from(self.name, &mut value)?;
         let mut backend = (self.constructor)(self.name, value)?;
         if engine.enable_caching == Some(true) {
-            backend = Box::new(CachingBackend::new(backend));
+            backend = CacheLayer.layer(backend);
         }
         if !engine.is_empty() {
-            backend = Box::new(Configured::new(backend, engine));
+            backend = EngineLayer(engine).layer(backend);
         }
         Ok(backend)
     }
@@ -627,7 +627,7 @@ impl BackendRegistry {
     /// ```
     /// use nadoo_flow_core::{BackendRegistry, DefaultConfig};
     /// # fn main() -> nadoo_flow_core::Result<()> {
-    /// # if !BackendRegistry::is_available("native")? { return Ok(()); }
+    /// # use nadoo_flow_native as _;
     /// BackendRegistry::configure_default(
     ///     DefaultConfig::new("native").with_config(serde_json::json!({ "max_workers": 4 })),
     /// )?;
@@ -700,7 +700,7 @@ impl BackendRegistry {
     /// ```
     /// use nadoo_flow_core::BackendRegistry;
     /// # fn main() -> nadoo_flow_core::Result<()> {
-    /// # if !BackendRegistry::is_available("native")? { return Ok(()); }
+    /// # use nadoo_flow_native as _;
     /// assert!(BackendRegistry::require("native", ">=0.1").is_ok());
     /// let err = BackendRegistry::require("native", ">=1.0").unwrap_err();
     /// assert!(err.to_string().contains("does not meet the requirement `>=1.0`"));

@@ -5,13 +5,12 @@ use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 
+use super::{Layer, LayeredBackend};
 use crate::backend::Backend;
-use crate::capabilities::Capabilities;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::Result;
 use crate::result::NodeResult;
-use crate::scheduler::ExecutionOptions;
-use crate::workflow::{NodeSpec, Workflow};
+use crate::workflow::NodeSpec;
 
 /// Reuses the successful results of nodes whose kind says it is cacheable
 /// ([`Node::cacheable`](crate::Node::cacheable)): same kind, same configuration, same input,
@@ -20,11 +19,22 @@ use crate::workflow::{NodeSpec, Workflow};
 /// The registry adds this layer when a backend is created with `enable_caching = true`.
 ///
 /// ```
-/// use nadoo_flow_core::{BackendRegistry, CachingBackend};
+/// use nadoo_flow_core::{Backend, BackendRegistry, CachingBackend, NodeContext, NodeSpec};
+/// use nadoo_flow_core::WorkflowContext;
+/// use serde_json::json;
+/// # use nadoo_flow_native as _;
 /// # fn main() -> nadoo_flow_core::Result<()> {
-/// # if !BackendRegistry::is_available("native")? { return Ok(()); }
 /// let cached = CachingBackend::new(BackendRegistry::create("native", ())?);
 /// assert_eq!(cached.len(), 0);
+/// // `set` is cacheable: the second run with the same input is answered from the cache.
+/// let node = NodeSpec::from_kind("say", "set", json!({ "values": { "said": "hi" } }))?;
+/// let context = NodeContext::new("say", Default::default());
+/// let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+/// for _ in 0..2 {
+///     let result = runtime.block_on(cached.execute_node(&node, &context, &WorkflowContext::new()))?;
+///     assert_eq!(result.output(), &json!({ "said": "hi" }));
+/// }
+/// assert_eq!(cached.len(), 1);
 /// # Ok(())
 /// # }
 /// ```
@@ -62,14 +72,22 @@ impl CachingBackend {
     }
 }
 
-#[async_trait]
-impl Backend for CachingBackend {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
+/// The [`Layer`] that wraps a backend in a [`CachingBackend`], each with a cache of its own.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CacheLayer;
 
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+impl Layer for CacheLayer {
+    fn layer(&self, inner: Box<dyn Backend>) -> Box<dyn Backend> {
+        Box::new(CachingBackend::new(inner))
+    }
+}
+
+#[async_trait]
+impl LayeredBackend for CachingBackend {
+    const WRAPS_NODES: bool = true;
+
+    fn inner(&self) -> &dyn Backend {
+        self.inner.as_ref()
     }
 
     async fn execute_node(
@@ -107,17 +125,5 @@ impl Backend for CachingBackend {
                 .insert(key, result.clone());
         }
         Ok(result)
-    }
-
-    fn validate(&self, workflow: &Workflow) -> Result<()> {
-        self.inner.validate(workflow)
-    }
-
-    async fn run_worker(&self, shutdown: crate::CancellationToken) -> Result<()> {
-        self.inner.run_worker(shutdown).await
-    }
-
-    fn execution_options(&self) -> ExecutionOptions {
-        self.inner.execution_options()
     }
 }

@@ -2,12 +2,12 @@
 
 use async_trait::async_trait;
 
+use super::LayeredBackend;
 use crate::backend::Backend;
 use crate::capabilities::Capabilities;
 use crate::context::{NodeContext, NodeInput, WorkflowContext};
 use crate::error::Result;
 use crate::result::NodeResult;
-use crate::scheduler::ExecutionOptions;
 use crate::workflow::{NodeSpec, Workflow};
 
 /// Runs each node on every member in turn: the first sees the node's input, each next one the
@@ -15,14 +15,24 @@ use crate::workflow::{NodeSpec, Workflow};
 /// it; otherwise the last member's result.
 ///
 /// ```
-/// use nadoo_flow_core::{BackendRegistry, ChainedBackend};
+/// use nadoo_flow_core::{Backend, BackendRegistry, ChainedBackend, NodeContext, NodeInput, NodeSpec};
+/// use nadoo_flow_core::WorkflowContext;
+/// use serde_json::json;
+/// # use nadoo_flow_native as _;
 /// # fn main() -> nadoo_flow_core::Result<()> {
-/// # if !BackendRegistry::is_available("native")? { return Ok(()); }
 /// let chained = ChainedBackend::new(vec![
 ///     BackendRegistry::create("native", ())?,
 ///     BackendRegistry::create("native", ())?,
 /// ]);
 /// assert_eq!(chained.len(), 2);
+/// // The second member sees the first one's output as `previous_output`.
+/// let node = NodeSpec::from_kind("t", "template", json!({ "text": "<{{previous_output.text}}>" }))?;
+/// let mut input = NodeInput::default();
+/// input.outputs.insert("before", json!({ "text": "x" }));
+/// let context = NodeContext::new("t", input);
+/// let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+/// let result = runtime.block_on(chained.execute_node(&node, &context, &WorkflowContext::new()))?;
+/// assert_eq!(result.output(), &json!({ "text": "<<x>>" }));
 /// # Ok(())
 /// # }
 /// ```
@@ -49,7 +59,15 @@ impl ChainedBackend {
 }
 
 #[async_trait]
-impl Backend for ChainedBackend {
+impl LayeredBackend for ChainedBackend {
+    const WRAPS_NODES: bool = true;
+
+    /// The first member, whose limits the scheduler keeps; an empty chain has none and runs
+    /// nothing.
+    fn inner(&self) -> &dyn Backend {
+        self.members.first().map_or(&EMPTY, |first| first.as_ref())
+    }
+
     fn name(&self) -> &str {
         "chained"
     }
@@ -85,14 +103,40 @@ impl Backend for ChainedBackend {
         Ok(last)
     }
 
+    /// Every member's checks.
     fn validate(&self, workflow: &Workflow) -> Result<()> {
         self.members.iter().try_for_each(|m| m.validate(workflow))
     }
 
-    fn execution_options(&self) -> ExecutionOptions {
-        self.members
-            .first()
-            .map(|m| m.execution_options())
-            .unwrap_or_default()
+    /// Every member serves as a worker at once, until `shutdown` or the first error.
+    async fn run_worker(&self, shutdown: crate::CancellationToken) -> Result<()> {
+        super::run_workers(&self.members, shutdown).await
+    }
+}
+
+/// What an empty chain wraps: a backend with nothing to offer, never asked to run a node
+/// (an empty chain returns each node's input itself).
+#[derive(Debug)]
+struct Empty;
+
+static EMPTY: Empty = Empty;
+
+#[async_trait]
+impl Backend for Empty {
+    fn name(&self) -> &str {
+        "chained"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::NONE
+    }
+
+    async fn execute_node(
+        &self,
+        _node: &NodeSpec,
+        node_context: &NodeContext,
+        _workflow_context: &WorkflowContext,
+    ) -> Result<NodeResult> {
+        Ok(NodeResult::ok(node_context.input.to_value()))
     }
 }

@@ -1,15 +1,9 @@
 //! The engine options of a backend's configuration, applied over the backend.
 
-use async_trait::async_trait;
-
+use super::{Layer, LayeredBackend};
 use crate::backend::Backend;
-use crate::capabilities::Capabilities;
 use crate::config::EngineOptions;
-use crate::context::{NodeContext, WorkflowContext};
-use crate::error::Result;
-use crate::result::NodeResult;
 use crate::scheduler::{ExecutionOptions, RunOptions};
-use crate::workflow::{NodeSpec, Workflow};
 
 /// A backend made with engine options in its configuration.
 #[derive(Debug)]
@@ -24,45 +18,27 @@ impl Configured {
     }
 }
 
-#[async_trait]
-impl Backend for Configured {
-    fn name(&self) -> &str {
-        self.inner.name()
+/// The [`Layer`] that applies the engine options of a backend's configuration over it: the
+/// registry adds it when a configuration sets any.
+#[derive(Debug, Clone)]
+pub(crate) struct EngineLayer(pub(crate) EngineOptions);
+
+impl Layer for EngineLayer {
+    fn layer(&self, inner: Box<dyn Backend>) -> Box<dyn Backend> {
+        Box::new(Configured::new(inner, self.0.clone()))
+    }
+}
+
+impl LayeredBackend for Configured {
+    const WRAPS_NODES: bool = false;
+
+    fn inner(&self) -> &dyn Backend {
+        self.inner.as_ref()
     }
 
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-
-    async fn execute_node(
-        &self,
-        node: &NodeSpec,
-        node_context: &NodeContext,
-        workflow_context: &WorkflowContext,
-    ) -> Result<NodeResult> {
-        self.inner
-            .execute_node(node, node_context, workflow_context)
-            .await
-    }
-
-    /// The inner backend runs the workflow in its own way, with these engine options under
-    /// the run's own.
-    async fn run_workflow(
-        &self,
-        workflow: &Workflow,
-        context: WorkflowContext,
-        mut options: RunOptions,
-    ) -> Result<WorkflowContext> {
+    fn run_options(&self, mut options: RunOptions) -> RunOptions {
         options.engine = options.engine.or(self.engine.clone());
-        self.inner.run_workflow(workflow, context, options).await
-    }
-
-    fn validate(&self, workflow: &Workflow) -> Result<()> {
-        self.inner.validate(workflow)
-    }
-
-    async fn run_worker(&self, shutdown: crate::CancellationToken) -> Result<()> {
-        self.inner.run_worker(shutdown).await
+        options
     }
 
     fn execution_options(&self) -> ExecutionOptions {

@@ -8,13 +8,12 @@ use async_trait::async_trait;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use super::{Layer, LayeredBackend};
 use crate::backend::Backend;
-use crate::capabilities::Capabilities;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::Result;
 use crate::result::NodeResult;
-use crate::scheduler::ExecutionOptions;
-use crate::workflow::{NodeSpec, Workflow};
+use crate::workflow::NodeSpec;
 
 /// Execution statistics of one backend at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -158,13 +157,22 @@ impl BackendMetrics {
 /// Records every node execution of the backend it wraps into a [`BackendMetrics`].
 ///
 /// ```
-/// use nadoo_flow_core::{BackendMetrics, BackendRegistry, MeteredBackend};
+/// use nadoo_flow_core::{Backend, BackendMetrics, BackendRegistry, MeteredBackend, NodeContext};
+/// use nadoo_flow_core::{NodeSpec, WorkflowContext};
+/// use serde_json::json;
+/// # use nadoo_flow_native as _;
 /// # fn main() -> nadoo_flow_core::Result<()> {
-/// # if !BackendRegistry::is_available("native")? { return Ok(()); }
 /// let metrics = BackendMetrics::new();
 /// let backend = MeteredBackend::new(BackendRegistry::create("native", ())?, metrics.clone());
-/// // ... run workflows on `backend`, then read `metrics.get_stats("native")`.
-/// # let _ = backend;
+/// let ok = NodeSpec::from_kind("ok", "set", json!({}))?;
+/// let bad = NodeSpec::from_kind("bad", "fail", json!({ "message": "no" }))?;
+/// let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+/// for node in [&ok, &ok, &bad] {
+///     let context = NodeContext::new(node.id(), Default::default());
+///     runtime.block_on(backend.execute_node(node, &context, &WorkflowContext::new()))?;
+/// }
+/// let stats = metrics.get_stats("native").expect("recorded");
+/// assert_eq!((stats.total, stats.successful, stats.failed), (3, 2, 1));
 /// # Ok(())
 /// # }
 /// ```
@@ -186,14 +194,31 @@ impl MeteredBackend {
     }
 }
 
-#[async_trait]
-impl Backend for MeteredBackend {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
+/// The [`Layer`] that wraps a backend in a [`MeteredBackend`] recording into `metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsLayer {
+    metrics: BackendMetrics,
+}
 
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
+impl MetricsLayer {
+    /// Records into `metrics`.
+    pub fn new(metrics: BackendMetrics) -> Self {
+        MetricsLayer { metrics }
+    }
+}
+
+impl Layer for MetricsLayer {
+    fn layer(&self, inner: Box<dyn Backend>) -> Box<dyn Backend> {
+        Box::new(MeteredBackend::new(inner, self.metrics.clone()))
+    }
+}
+
+#[async_trait]
+impl LayeredBackend for MeteredBackend {
+    const WRAPS_NODES: bool = true;
+
+    fn inner(&self) -> &dyn Backend {
+        self.inner.as_ref()
     }
 
     async fn execute_node(
@@ -211,17 +236,5 @@ impl Backend for MeteredBackend {
         self.metrics
             .record_execution(self.inner.name(), started.elapsed(), success);
         result
-    }
-
-    fn validate(&self, workflow: &Workflow) -> Result<()> {
-        self.inner.validate(workflow)
-    }
-
-    async fn run_worker(&self, shutdown: crate::CancellationToken) -> Result<()> {
-        self.inner.run_worker(shutdown).await
-    }
-
-    fn execution_options(&self) -> ExecutionOptions {
-        self.inner.execution_options()
     }
 }

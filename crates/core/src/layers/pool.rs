@@ -6,25 +6,33 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use async_trait::async_trait;
 use serde::Serialize;
 
+use super::LayeredBackend;
 use crate::backend::Backend;
 use crate::capabilities::{Capabilities, Capability};
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::{Error, Result};
 use crate::registry::BackendRegistry;
 use crate::result::NodeResult;
-use crate::scheduler::ExecutionOptions;
-use crate::workflow::{NodeSpec, Workflow};
+use crate::workflow::NodeSpec;
 
 /// A pool of backend instances: each node execution goes to the next member, round-robin, so
 /// the nodes the scheduler runs at the same time are spread across members.
 ///
 /// ```
 /// use std::num::NonZeroUsize;
-/// use nadoo_flow_core::BackendPool;
+/// use nadoo_flow_core::{Backend, BackendPool, Capability, NodeContext, NodeSpec, WorkflowContext};
+/// use serde_json::json;
+/// # use nadoo_flow_native as _;
 /// # fn main() -> nadoo_flow_core::Result<()> {
-/// # if !nadoo_flow_core::BackendRegistry::is_available("native")? { return Ok(()); }
 /// let pool = BackendPool::new("native", NonZeroUsize::new(3).unwrap(), ())?;
 /// assert_eq!(pool.len(), 3);
+/// assert_eq!(pool.name(), "native");
+/// assert!(pool.capabilities().has(Capability::Parallel));
+/// let node = NodeSpec::from_kind("say", "set", json!({ "values": { "said": "hi" } }))?;
+/// let context = NodeContext::new("say", Default::default());
+/// let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+/// let result = runtime.block_on(pool.execute_node(&node, &context, &WorkflowContext::new()))?;
+/// assert_eq!(result.output(), &json!({ "said": "hi" }));
 /// # Ok(())
 /// # }
 /// ```
@@ -100,13 +108,17 @@ impl BackendPool {
 }
 
 #[async_trait]
-impl Backend for BackendPool {
-    fn name(&self) -> &str {
-        self.members[0].name()
+impl LayeredBackend for BackendPool {
+    const WRAPS_NODES: bool = true;
+
+    /// The first member, which speaks for all: they are instances of one backend.
+    fn inner(&self) -> &dyn Backend {
+        self.members[0].as_ref()
     }
 
+    /// What the members can do, and running nodes in parallel.
     fn capabilities(&self) -> Capabilities {
-        self.members[0].capabilities().with(Capability::Parallel)
+        self.inner().capabilities().with(Capability::Parallel)
     }
 
     async fn execute_node(
@@ -120,11 +132,8 @@ impl Backend for BackendPool {
             .await
     }
 
-    fn validate(&self, workflow: &Workflow) -> Result<()> {
-        self.members[0].validate(workflow)
-    }
-
-    fn execution_options(&self) -> ExecutionOptions {
-        self.members[0].execution_options()
+    /// Every member serves as a worker at once, until `shutdown` or the first error.
+    async fn run_worker(&self, shutdown: crate::CancellationToken) -> Result<()> {
+        super::run_workers(&self.members, shutdown).await
     }
 }
