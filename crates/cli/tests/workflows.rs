@@ -194,6 +194,60 @@ fn validate_and_graph_work_on_every_example() {
     );
 }
 
+/// The `graph` command prints the library's drawing, byte for byte as it always has for an
+/// ordinary workflow.
+#[test]
+fn graph_prints_the_library_drawing() {
+    let file = example("review");
+    let workflow = nadoo_flow::Workflow::from_toml_file(&file).expect("the example loads");
+    let dot = nadoo_flow(&["graph", &file]);
+    assert_eq!(String::from_utf8_lossy(&dot.stdout), workflow.to_dot());
+    let mermaid = nadoo_flow(&["graph", &file, "--format", "mermaid"]);
+    assert_eq!(
+        String::from_utf8_lossy(&mermaid.stdout),
+        workflow.to_mermaid()
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&mermaid.stdout),
+        "flowchart LR\n  \
+         n0((\"start<br/><small>start</small>\"))\n  \
+         n1[\"draft<br/><small>template</small>\"]\n  \
+         n2{\"check<br/><small>route</small>\"}\n  \
+         n3[\"revise<br/><small>set</small>\"]\n  \
+         n4[\"publish<br/><small>template</small>\"]\n  \
+         n5((\"done<br/><small>end</small>\"))\n  \
+         n0 --> n1\n  \
+         n1 --> n2\n  \
+         n2 -. \"ok\" .-> n4\n  \
+         n2 -. \"revise\" .-> n3\n  \
+         n3 --> n2\n  \
+         n4 --> n5\n"
+    );
+}
+
+/// Ids that are DOT and Mermaid syntax stay inside quoted labels.
+#[test]
+fn graph_escapes_hostile_ids() {
+    let (_dir, file) = workflow_file(
+        "name = \"w\"\n\
+         [[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"a\\\"\\n<end>\"]\n\
+         [[nodes]]\nid = \"a\\\"\\n<end>\"\nkind = \"set\"\nnext = [\"end\"]\n\
+         [[nodes]]\nid = \"end\"\nkind = \"end\"\n",
+    );
+    let dot = String::from_utf8_lossy(&nadoo_flow(&["graph", &file]).stdout).into_owned();
+    assert!(
+        dot.contains("  \"a\\\"\\n<end>\" [label=\"a\\\"\\n<end>\\nset\", shape=box];\n"),
+        "{dot}"
+    );
+    let out = nadoo_flow(&["graph", &file, "--format", "mermaid"]);
+    let mermaid = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        mermaid.contains("  n1[\"a#quot;<br/>#lt;end#gt;<br/><small>set</small>\"]\n"),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("  n1 --> n2\n"), "{mermaid}");
+}
+
 /// Runs `validate` and `run` on a bad workflow: both exit 1 with `message` on stderr.
 fn assert_invalid(text: &str, message: &str) {
     let (_dir, file) = workflow_file(text);

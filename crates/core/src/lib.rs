@@ -117,6 +117,7 @@ mod node_id;
 mod node_registry;
 mod plan;
 mod registry;
+mod render;
 mod result;
 pub mod scheduler;
 mod validate;
