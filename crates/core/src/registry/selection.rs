@@ -19,8 +19,9 @@ pub(super) static DEFAULT: RwLock<Selection> = RwLock::new(Selection {
     config: Value::Null,
 });
 
-/// What [`BackendRegistry::configure_default`] sets: which backend
-/// [`get_default`](BackendRegistry::get_default) makes, and with what configuration.
+/// What [`BackendRegistry::configure_default`](crate::BackendRegistry::configure_default)
+/// sets: which backend [`get_default`](crate::BackendRegistry::get_default) makes, and with
+/// what configuration.
 ///
 /// ```
 /// use nadoo_flow_core::DefaultConfig;
@@ -59,7 +60,7 @@ impl DefaultConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidSetting`] naming the variable and its value.
+    /// [`Error::InvalidSetting`](crate::Error::InvalidSetting) naming the variable and its value.
     pub fn from_env() -> Result<Self> {
         Ok(Self::from_env_config(EnvConfig::from_env()?))
     }
@@ -79,7 +80,7 @@ impl DefaultConfig {
     }
 }
 
-/// What a job needs of a backend, for [`BackendRegistry::select`].
+/// What a job needs of a backend, for [`BackendRegistry::select`](crate::BackendRegistry::select).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Requirements {
