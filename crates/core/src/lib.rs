@@ -106,6 +106,7 @@ pub mod builtin;
 mod capabilities;
 mod config;
 mod context;
+mod deserialize;
 mod error;
 mod fingerprint;
 mod id_index;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::deserialize::from_value;
 use crate::error::{BoxError, Error, Result};
 use crate::node::Node;
 use crate::registry::{Duplicate, RegistrationSite, sorted_unique, suggest};
@@ -162,18 +163,11 @@ fn construct<T: NodeKind>(kind: &'static str, config: &Value) -> Result<Arc<dyn 
     static EMPTY: std::sync::LazyLock<Value> =
         std::sync::LazyLock::new(|| Value::Object(Map::new()));
     let config = if config.is_null() { &*EMPTY } else { config };
-    // The common case first; the path of an offending key is worked out only on failure.
-    let config: T::Config = match <T::Config as serde::Deserialize>::deserialize(config) {
-        Ok(config) => config,
-        Err(_) => serde_path_to_error::deserialize(config).map_err(|e| {
-            let path = e.path().to_string();
-            Error::InvalidNodeConfig {
-                kind: kind.to_owned(),
-                key: (path != ".").then_some(path),
-                message: e.into_inner().to_string(),
-            }
-        })?,
-    };
+    let config: T::Config = from_value(config).map_err(|e| Error::InvalidNodeConfig {
+        kind: kind.to_owned(),
+        key: e.key,
+        message: e.message,
+    })?;
     let node = T::from_config(config).map_err(|e| Error::InvalidNodeConfig {
         kind: kind.to_owned(),
         key: None,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::deserialize::from_value;
 use crate::error::{Error, Result};
 use crate::scheduler::ExecutionOptions;
 
@@ -155,14 +156,8 @@ impl EngineOptions {
         if engine.is_empty() {
             return Ok(EngineOptions::default());
         }
-        serde_path_to_error::deserialize(Value::Object(engine)).map_err(|e| {
-            let path = e.path().to_string();
-            Error::invalid_config(
-                backend,
-                (path != ".").then_some(path.as_str()),
-                e.into_inner().to_string(),
-            )
-        })
+        from_value(&Value::Object(engine))
+            .map_err(|e| Error::invalid_config(backend, e.key.as_deref(), e.message))
     }
 }
 

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::backend::{Backend, BackendConfig, BackendType};
 use crate::capabilities::{Capabilities, Capability};
 use crate::config::{EngineOptions, is_empty_config};
+use crate::deserialize::from_value;
 use crate::error::{Error, Result};
 use crate::layers::{CacheLayer, EngineLayer, Layer};
 
@@ -222,15 +223,7 @@ pub fn deserialize_config<C: BackendConfig>(backend: &str, value: Value) -> Resu
     if value.is_null() || value.as_object().is_some_and(serde_json::Map::is_empty) {
         return Ok(C::default());
     }
-    // The common case first; the path of an offending key is worked out only on failure.
-    if let Ok(config) = C::deserialize(&value) {
-        return Ok(config);
-    }
-    serde_path_to_error::deserialize(&value).map_err(|e| {
-        let path = e.path().to_string();
-        let key = (path != ".").then_some(path);
-        Error::invalid_config(backend, key.as_deref(), e.into_inner().to_string())
-    })
+    from_value(&value).map_err(|e| Error::invalid_config(backend, e.key.as_deref(), e.message))
 }
 
 fn default_config<C: BackendConfig>() -> Value {
