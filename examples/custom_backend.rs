@@ -62,10 +62,8 @@ impl Backend for CountingBackend {
         if self.config.verbose {
             println!("node #{n}: {}", node.id());
         }
-        Ok(match node.node().execute(node_context).await {
-            Ok(result) => result,
-            Err(error) => NodeResult::failed(error.to_string()),
-        })
+        // Runs the node's code here; an error it returns is the node's failure.
+        Ok(node.execute(node_context).await)
     }
 }
 

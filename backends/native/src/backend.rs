@@ -68,7 +68,7 @@ impl Backend for NativeBackend {
             // Alone, or on a single-threaded runtime: run inline, without a spawn.
             node.node().execute(node_context).await
         };
-        Ok(outcome.unwrap_or_else(|error| NodeResult::failed(error.to_string())))
+        Ok(NodeResult::from_outcome(outcome))
     }
 
     /// On a multi-threaded runtime, [`scheduler::run_on_tasks`]: the nodes that run beside

@@ -116,16 +116,8 @@ async fn serve(
         }
     };
     let result = match outcome {
-        Ok(Ok(result)) => result,
-        Ok(Err(error)) => NodeResult::failed(error.to_string()),
-        Err(panic) => {
-            let text = panic
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("a non-string panic payload");
-            NodeResult::failed(format!("panicked: {text}"))
-        }
+        Ok(outcome) => NodeResult::from_outcome(outcome),
+        Err(panic) => NodeResult::panicked(panic.as_ref()),
     };
     answer(&client, &task, result).await;
     // Only now: a worker that dies before this line leaves the task to be delivered again.

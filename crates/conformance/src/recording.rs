@@ -98,10 +98,6 @@ impl Backend for RecordingBackend {
                 input: node_context.input.to_value(),
                 attempt: node_context.attempt,
             });
-        Ok(node
-            .node()
-            .execute(node_context)
-            .await
-            .unwrap_or_else(|error| NodeResult::failed(error.to_string())))
+        Ok(node.execute(node_context).await)
     }
 }

@@ -159,7 +159,7 @@ impl<T> BackendConfig for T where T: DeserializeOwned + Serialize + Default + fm
 ///         ctx: &NodeContext,
 ///         _: &WorkflowContext,
 ///     ) -> Result<NodeResult> {
-///         Ok(node.node().execute(ctx).await.unwrap_or_else(|e| NodeResult::failed(e.to_string())))
+///         Ok(node.execute(ctx).await)
 ///     }
 /// }
 ///

@@ -1,9 +1,21 @@
 //! What a node returns.
 
+use std::any::Any;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::context::NodeStatus;
+use crate::error::BoxError;
+
+/// The text of a panic payload: the `&str` or `String` given to `panic!`.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-string panic payload")
+}
 
 /// The outcome of one node execution: it succeeded with an output, failed with a reason, or
 /// interrupted the run with an output (a question for a person, say).
@@ -78,6 +90,33 @@ impl NodeResult {
             output,
             steering: None,
         }
+    }
+
+    /// What a node's code returned, as its result: an `Err` is a failure with the error's
+    /// message as its reason.
+    ///
+    /// ```
+    /// use nadoo_flow_core::{BoxError, NodeResult};
+    ///
+    /// let failed = NodeResult::from_outcome(Err(BoxError::from("quota exceeded")));
+    /// assert_eq!(failed.error(), Some("quota exceeded"));
+    /// assert!(NodeResult::from_outcome(Ok(NodeResult::default())).is_success());
+    /// ```
+    pub fn from_outcome(outcome: std::result::Result<NodeResult, BoxError>) -> Self {
+        outcome.unwrap_or_else(|error| NodeResult::failed(error.to_string()))
+    }
+
+    /// The failure of a node whose code panicked with `payload`: `panicked: ` and the text
+    /// given to `panic!`.
+    ///
+    /// ```
+    /// use nadoo_flow_core::NodeResult;
+    ///
+    /// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+    /// assert_eq!(NodeResult::panicked(payload.as_ref()).error(), Some("panicked: boom"));
+    /// ```
+    pub fn panicked(payload: &(dyn Any + Send)) -> Self {
+        NodeResult::failed(format!("panicked: {}", panic_message(payload)))
     }
 
     /// A failed result with `error` as its reason.
@@ -296,6 +335,20 @@ impl From<NodeResult> for Wire {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panic_payloads_become_text() {
+        let payload: Box<dyn Any + Send> = Box::new("boom");
+        assert_eq!(panic_message(payload.as_ref()), "boom");
+        let payload: Box<dyn Any + Send> = Box::new(String::from("bang"));
+        assert_eq!(panic_message(payload.as_ref()), "bang");
+        let payload: Box<dyn Any + Send> = Box::new(7);
+        assert_eq!(
+            panic_message(payload.as_ref()),
+            "a non-string panic payload"
+        );
+    }
+
     use serde_json::json;
 
     #[test]

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
 use crate::builtin::{EndNode, StartNode};
+use crate::context::NodeContext;
 use crate::error::{Error, Result};
 use crate::fingerprint;
 use crate::id_index::IdIndex;
@@ -17,6 +18,7 @@ use crate::node::Node;
 use crate::node_id::NodeId;
 use crate::node_registry::NodeRegistry;
 use crate::plan::Plan;
+use crate::result::NodeResult;
 use crate::validate::{self, Problem};
 
 /// How many node executions a run may make beyond one per node, unless
@@ -235,6 +237,13 @@ impl NodeSpec {
     /// The node's code.
     pub fn node(&self) -> &Arc<dyn Node> {
         &self.node
+    }
+
+    /// Runs the node's code here, in this process, on `context`: what a backend that runs
+    /// nodes in process does. An error the code returns is the node's failure
+    /// ([`NodeResult::from_outcome`]).
+    pub async fn execute(&self, context: &NodeContext) -> NodeResult {
+        NodeResult::from_outcome(self.node.execute(context).await)
     }
 
     fn extras_mut(&mut self) -> &mut Extras {

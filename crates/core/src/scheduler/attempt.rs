@@ -1,7 +1,6 @@
 //! One node execution: its attempts, each under a timeout, retried with backoff; a panic
 //! becomes the node's failure.
 
-use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,7 @@ use super::events::RunEvent;
 use super::options::MAX_RETRY_BACKOFF;
 use crate::backend::Backend;
 use crate::context::{NodeContext, WorkflowContext};
-use crate::result::NodeResult;
+use crate::result::{NodeResult, panic_message};
 use crate::workflow::NodeSpec;
 
 /// Limits of one node execution, after node, run and backend settings are combined.
@@ -48,11 +47,7 @@ pub(crate) enum Call {
 
 /// What `execute_node` of a backend that runs nodes in this process returns for `spec`.
 async fn execute_directly(spec: &NodeSpec, node_ctx: &NodeContext) -> crate::Result<NodeResult> {
-    Ok(spec
-        .node()
-        .execute(node_ctx)
-        .await
-        .unwrap_or_else(|error| NodeResult::failed(error.to_string())))
+    Ok(spec.execute(node_ctx).await)
 }
 
 /// Runs `node_ctx` on `backend` until an attempt succeeds, the retries run out, or it panics;
@@ -150,15 +145,6 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
         .min(MAX_RETRY_BACKOFF)
 }
 
-/// The text of a panic payload: the `&str` or `String` given to `panic!`.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a non-string panic payload")
-}
-
 /// A duration as people write it: `2s`, `150ms`.
 struct DurationText(Duration);
 
@@ -200,19 +186,6 @@ mod tests {
         assert_eq!(
             DurationText(Duration::from_millis(150)).to_string(),
             "150ms"
-        );
-    }
-
-    #[test]
-    fn panic_payloads_become_text() {
-        let payload: Box<dyn Any + Send> = Box::new("boom");
-        assert_eq!(panic_message(payload.as_ref()), "boom");
-        let payload: Box<dyn Any + Send> = Box::new(String::from("bang"));
-        assert_eq!(panic_message(payload.as_ref()), "bang");
-        let payload: Box<dyn Any + Send> = Box::new(7);
-        assert_eq!(
-            panic_message(payload.as_ref()),
-            "a non-string panic payload"
         );
     }
 }
