@@ -66,6 +66,42 @@ fn serve(config: &str) -> ExitCode {
     }
 }
 
+/// Waits until `count` workers of `config` pull tasks, so that no trial races their start-up;
+/// panics after 30 s, naming the consumer.
+fn workers_pulling(config: &Value, count: usize) {
+    let (url, stream, consumer) = (
+        config["url"].as_str().unwrap_or_default(),
+        config["stream"].as_str().unwrap_or_default(),
+        config["consumer"].as_str().unwrap_or_default(),
+    );
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pulling = runtime.block_on(async {
+        let client = async_nats::connect(url).await.expect("the test server answers");
+        let js = async_nats::jetstream::new(client);
+        loop {
+            let waiting = match js.get_stream(stream).await {
+                Ok(stream) => match stream
+                    .get_consumer::<async_nats::jetstream::consumer::pull::Config>(consumer)
+                    .await
+                {
+                    Ok(mut consumer) => consumer.info().await.map_or(0, |info| info.num_waiting),
+                    Err(_) => 0,
+                },
+                Err(_) => 0,
+            };
+            if waiting >= count || Instant::now() > deadline {
+                break waiting;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    assert!(
+        pulling >= count,
+        "{pulling} of {count} workers pull from consumer `{consumer}` after 30 s"
+    );
+}
+
 fn config(url: &str, prefix: &str) -> Value {
     json!({
         "url": url,
@@ -87,6 +123,9 @@ fn main() -> ExitCode {
     let server = NatsServer::start();
     let suite_config = config(&server.url(), "conformance");
     let workers = Workers::start(2, &suite_config);
+    if !arguments.list {
+        workers_pulling(&suite_config, 2);
+    }
 
     let mut trials = Vec::new();
     // The conformance suite, every instance talking to this server, run by two workers.
