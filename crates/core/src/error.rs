@@ -2,10 +2,7 @@
 
 use std::fmt;
 
-use crate::config::SettingSource;
-use crate::registry::RegistrationSite;
-use crate::validate::Problem;
-use crate::workflow_file::FileProblem;
+use crate::diagnostics::{FileProblem, Problem, RegistrationSite, SettingSource};
 
 /// A boxed error from a node or a backend's underlying system.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

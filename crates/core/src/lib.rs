@@ -107,6 +107,7 @@ mod capabilities;
 mod config;
 mod context;
 mod deserialize;
+mod diagnostics;
 mod error;
 mod fingerprint;
 mod id_index;

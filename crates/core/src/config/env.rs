@@ -5,7 +5,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use super::engine::EngineOptions;
-use super::source::SettingSource;
+use crate::diagnostics::SettingSource;
 use crate::error::{Error, Result};
 
 /// The backend name.

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::engine::EngineOptions;
-use super::source::SettingSource;
+use crate::diagnostics::SettingSource;
 use crate::error::{Error, Result};
 
 /// A `nadoo.toml`:

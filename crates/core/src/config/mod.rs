@@ -9,11 +9,10 @@ mod engine;
 mod env;
 mod file;
 mod settings;
-mod source;
 
 pub(crate) use self::empty::is_empty as is_empty_config;
 pub use self::engine::EngineOptions;
 pub use self::env::{EnvConfig, NADOO_BACKEND, NADOO_CONFIG, NADOO_DEBUG, NADOO_MAX_WORKERS};
 pub use self::file::{ConfigFile, RegistrySection};
 pub use self::settings::{Explicit, Settings};
-pub use self::source::SettingSource;
+pub use crate::diagnostics::SettingSource;

@@ -9,33 +9,9 @@ use crate::backend::{Backend, BackendConfig, BackendType};
 use crate::capabilities::{Capabilities, Capability};
 use crate::config::{EngineOptions, is_empty_config};
 use crate::deserialize::from_value;
+pub use crate::diagnostics::RegistrationSite;
 use crate::error::{Error, Result};
 use crate::layers::{CacheLayer, EngineLayer, Layer};
-
-/// Where a registration was written: crate, version, module, file and line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct RegistrationSite {
-    /// The registering crate's package name.
-    pub crate_name: &'static str,
-    /// The registering crate's version.
-    pub crate_version: &'static str,
-    /// The module that holds the annotated item.
-    pub module_path: &'static str,
-    /// The source file, relative to its package.
-    pub file: &'static str,
-    /// The line of the annotation.
-    pub line: u32,
-}
-
-impl fmt::Display for RegistrationSite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "crate {} {} at {}:{}",
-            self.crate_name, self.crate_version, self.file, self.line
-        )
-    }
-}
 
 /// Makes a backend instance from its registered name and a configuration value.
 type Constructor = fn(&'static str, Value) -> Result<Box<dyn Backend>>;

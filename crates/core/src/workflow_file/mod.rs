@@ -29,13 +29,13 @@ mod fast;
 mod locate;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub(crate) use crate::diagnostics::FileProblem;
 use crate::error::{Error, Result};
 use crate::node_registry::NodeRegistry;
 use crate::validate::Problem;
@@ -88,34 +88,6 @@ pub struct NodeDef {
     /// Retries after a failed attempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<u32>,
-}
-
-/// One problem of a workflow file, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FileProblem {
-    /// Line, from 1.
-    pub line: usize,
-    /// Column, from 1.
-    pub column: usize,
-    /// The node it is about, if any.
-    pub node: Option<String>,
-    /// The key it is about, if any.
-    pub key: Option<String>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl fmt::Display for FileProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: ", self.line, self.column)?;
-        if let Some(node) = &self.node {
-            write!(f, "node `{node}`: ")?;
-        }
-        if let Some(key) = &self.key {
-            write!(f, "key `{key}`: ")?;
-        }
-        f.write_str(&self.message)
-    }
 }
 
 impl WorkflowDef {
