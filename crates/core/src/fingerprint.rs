@@ -4,21 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::{Deserialize, Serialize};
-
+use crate::checkpoint::NodeShape;
 use crate::workflow::{NodeRole, NodeSpec};
-
-/// One node as far as routing is concerned: its id, role and edges, in a canonical order
-/// (successors sorted), so that writing `next` in another order gives the same shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct NodeShape {
-    pub(crate) id: String,
-    pub(crate) role: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) next: Vec<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub(crate) routes: BTreeMap<String, String>,
-}
 
 impl NodeShape {
     fn of(node: &NodeSpec) -> Self {

@@ -104,6 +104,7 @@ mod backend;
 )]
 pub mod builtin;
 mod capabilities;
+mod checkpoint;
 mod config;
 mod context;
 mod deserialize;
@@ -114,7 +115,6 @@ mod id_index;
 mod kept_config;
 pub mod layers;
 mod node;
-mod node_contexts;
 mod node_id;
 mod node_registry;
 mod plan;
@@ -140,6 +140,7 @@ pub use crate::config::{
     ConfigFile, EngineOptions, EnvConfig, Explicit, NADOO_BACKEND, NADOO_CONFIG, NADOO_DEBUG,
     NADOO_MAX_WORKERS, RegistrySection, SettingSource, Settings,
 };
+pub use crate::context::NodeContexts;
 pub use crate::context::{
     NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
 };
@@ -149,7 +150,6 @@ pub use crate::layers::{
     MetricsLayer, MetricsSnapshot,
 };
 pub use crate::node::Node;
-pub use crate::node_contexts::NodeContexts;
 pub use crate::node_id::NodeId;
 pub use crate::node_registry::{NodeKind, NodeKindRegistration, NodeRegistry};
 pub use crate::registry::{

@@ -36,7 +36,6 @@
 //! property test holds this scheduler to it on random workflows.
 
 mod attempt;
-mod checkpoint;
 mod events;
 mod joins;
 mod options;
@@ -50,12 +49,12 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc::UnboundedSender;
 
-pub use self::checkpoint::Checkpoint;
 pub use self::events::RunEvent;
 pub use self::options::{
     DEFAULT_RETRY_BACKOFF, DEFAULT_WORKERS_PER_CPU, ExecutionOptions, MAX_RETRY_BACKOFF,
     RunOptions, default_max_workers,
 };
+pub use crate::checkpoint::Checkpoint;
 
 use self::attempt::{Call, Limits, send};
 use self::state::State;

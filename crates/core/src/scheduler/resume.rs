@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::checkpoint::{Checkpoint, JoinState, PendingNode};
 use super::joins::Join;
 use super::state::{Activation, State};
+use crate::checkpoint::{Checkpoint, JoinState, PendingNode};
 use crate::context::Outputs;
 use crate::error::{Error, Result};
 use crate::fingerprint;

@@ -8,7 +8,7 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::context::NodeContext;
+use super::NodeContext;
 use crate::node_id::NodeId;
 
 /// The record of each node's latest execution in a run, at most one per node.

@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::fingerprint::NodeShape;
-
 /// Where an interrupted run stopped: the nodes that interrupted it, and every node that was
 /// ready or half-joined. Part of the [`WorkflowContext`](crate::WorkflowContext) of an
 /// interrupted run, so that the context can be stored (as JSON, say) and resumed later, in
@@ -79,4 +77,16 @@ pub(crate) struct JoinState {
     /// The incoming edges skipped so far: (slot, source).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) skipped: Vec<(usize, String)>,
+}
+
+/// One node as far as routing is concerned: its id, role and edges, in a canonical order
+/// (successors sorted), so that writing `next` in another order gives the same shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct NodeShape {
+    pub(crate) id: String,
+    pub(crate) role: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) next: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) routes: BTreeMap<String, String>,
 }

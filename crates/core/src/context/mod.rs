@@ -10,9 +10,11 @@ use serde_json::{Map, Value};
 
 use smallvec::SmallVec;
 
-use crate::node_contexts::NodeContexts;
+use crate::checkpoint::Checkpoint;
+mod node_contexts;
+
+pub use self::node_contexts::NodeContexts;
 use crate::node_id::NodeId;
-use crate::scheduler::Checkpoint;
 
 /// The life cycle of one node execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
