@@ -9,9 +9,9 @@ use serde::de::DeserializeOwned;
 use crate::capabilities::Capabilities;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::{BoxError, Error, Result};
+use crate::graph::workflow::{NodeSpec, Workflow};
 use crate::result::NodeResult;
 use crate::scheduler::{self, ExecutionOptions, RunOptions};
-use crate::workflow::{NodeSpec, Workflow};
 
 /// An execution backend: runs one node at a time on request, and whole workflows through the
 /// shared scheduler.

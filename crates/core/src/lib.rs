@@ -110,20 +110,15 @@ mod context;
 mod deserialize;
 mod diagnostics;
 mod error;
-mod fingerprint;
-mod id_index;
-mod kept_config;
+mod graph;
 pub mod layers;
+mod link_rules;
 mod node;
 mod node_id;
 mod node_registry;
-mod plan;
 mod registry;
-mod render;
 mod result;
 pub mod scheduler;
-mod validate;
-mod workflow;
 mod workflow_file;
 
 #[doc(hidden)]
@@ -145,6 +140,10 @@ pub use crate::context::{
     NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
 };
 pub use crate::error::{BoxError, Error, Result};
+pub use crate::graph::validate::Problem;
+pub use crate::graph::workflow::{
+    DEFAULT_MAX_STEPS, NodeRole, NodeSpec, Workflow, WorkflowBuilder,
+};
 pub use crate::layers::{
     BackendMetrics, BackendPool, CacheLayer, CachingBackend, ChainedBackend, Layer, MeteredBackend,
     MetricsLayer, MetricsSnapshot,
@@ -158,6 +157,4 @@ pub use crate::registry::{
 };
 pub use crate::result::NodeResult;
 pub use crate::scheduler::{Checkpoint, ExecutionOptions, RunEvent, RunOptions};
-pub use crate::validate::Problem;
-pub use crate::workflow::{DEFAULT_MAX_STEPS, NodeRole, NodeSpec, Workflow, WorkflowBuilder};
 pub use tokio_util::sync::CancellationToken;

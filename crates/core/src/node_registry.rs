@@ -12,9 +12,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::deserialize::from_value;
+use crate::diagnostics::RegistrationSite;
 use crate::error::{BoxError, Error, Result};
+use crate::link_rules::{Duplicate, sorted_unique, suggest};
 use crate::node::Node;
-use crate::registry::{Duplicate, RegistrationSite, sorted_unique, suggest};
 
 /// A node type that can be made by kind name from a configuration value.
 ///

@@ -9,8 +9,8 @@ use super::{Layer, LayeredBackend};
 use crate::backend::Backend;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::Result;
+use crate::graph::workflow::NodeSpec;
 use crate::result::NodeResult;
-use crate::workflow::NodeSpec;
 
 /// Reuses the successful results of nodes whose kind says it is cacheable
 /// ([`Node::cacheable`](crate::Node::cacheable)): same kind, same configuration, same input,

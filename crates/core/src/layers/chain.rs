@@ -7,8 +7,8 @@ use crate::backend::Backend;
 use crate::capabilities::Capabilities;
 use crate::context::{NodeContext, NodeInput, WorkflowContext};
 use crate::error::Result;
+use crate::graph::workflow::{NodeSpec, Workflow};
 use crate::result::NodeResult;
-use crate::workflow::{NodeSpec, Workflow};
 
 /// Runs each node on every member in turn: the first sees the node's input, each next one the
 /// previous member's output (as `previous_output`). It stops at the first failure and returns

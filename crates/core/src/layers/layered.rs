@@ -9,9 +9,9 @@ use crate::backend::Backend;
 use crate::capabilities::Capabilities;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::Result;
+use crate::graph::workflow::{NodeSpec, Workflow};
 use crate::result::NodeResult;
 use crate::scheduler::{self, ExecutionOptions, RunOptions};
-use crate::workflow::{NodeSpec, Workflow};
 
 /// Wraps a backend in another: tower's `Layer`, for backends.
 ///

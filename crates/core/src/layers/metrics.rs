@@ -12,8 +12,8 @@ use super::{Layer, LayeredBackend};
 use crate::backend::Backend;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::Result;
+use crate::graph::workflow::NodeSpec;
 use crate::result::NodeResult;
-use crate::workflow::NodeSpec;
 
 /// Execution statistics of one backend at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -11,9 +11,9 @@ use crate::backend::Backend;
 use crate::capabilities::{Capabilities, Capability};
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::{Error, Result};
+use crate::graph::workflow::NodeSpec;
 use crate::registry::BackendRegistry;
 use crate::result::NodeResult;
-use crate::workflow::NodeSpec;
 
 /// A pool of backend instances: each node execution goes to the next member, round-robin, so
 /// the nodes the scheduler runs at the same time are spread across members.

@@ -12,7 +12,7 @@ pub use self::registration::{
     BackendRegistration, RegistrationSite, WorkspaceBackend, deserialize_config,
 };
 pub use self::selection::{DefaultConfig, Requirements};
-pub(crate) use self::table::{Duplicate, build_table_len, sorted_unique, suggest};
+pub(crate) use self::table::build_table_len;
 
 use std::sync::PoisonError;
 
@@ -274,14 +274,6 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-
-    #[test]
-    fn suggests_close_names_only() {
-        let names = ["native", "nats"];
-        assert_eq!(suggest("nativ", &names), Some("native"));
-        assert_eq!(suggest("nast", &names), Some("nats"));
-        assert_eq!(suggest("kubernetes", &names), None);
-    }
 
     /// A configuration whose `port` has no serde default, though the type has a `Default`.
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -5,8 +5,9 @@ use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
 
-use super::registration::{BackendRegistration, RegistrationSite, WorkspaceBackend};
+use super::registration::{BackendRegistration, WorkspaceBackend};
 use crate::error::{Error, Result};
+use crate::link_rules::{Duplicate, sorted_unique, suggest};
 
 /// The registry as gathered at first use: registrations sorted by name, and an index.
 pub(super) struct Table {
@@ -14,12 +15,6 @@ pub(super) struct Table {
     pub(super) names: Vec<&'static str>,
     /// Lookup by name; FxHash, since names are few, short and not attacker-chosen.
     by_name: FxHashMap<&'static str, &'static BackendRegistration>,
-}
-
-/// A name registered more than once, kept to rebuild the error on every call.
-pub(crate) struct Duplicate {
-    pub(crate) name: &'static str,
-    pub(crate) sites: Vec<RegistrationSite>,
 }
 
 impl Duplicate {
@@ -32,26 +27,6 @@ impl Duplicate {
             sites: self.sites.clone(),
         }
     }
-}
-
-/// Sorts registrations by name (then site) and refuses a name that appears twice: the one
-/// rule both registries, of backends and of node kinds, follow.
-pub(crate) fn sorted_unique<T: ?Sized>(
-    mut entries: Vec<&'static T>,
-    key: impl Fn(&T) -> (&'static str, RegistrationSite),
-) -> Result<Vec<&'static T>, Duplicate> {
-    entries.sort_by_key(|r| key(r));
-    if let Some(pair) = entries.windows(2).find(|w| key(w[0]).0 == key(w[1]).0) {
-        let name = key(pair[0]).0;
-        let sites = entries
-            .iter()
-            .map(|r| key(r))
-            .filter(|(n, _)| *n == name)
-            .map(|(_, site)| site)
-            .collect();
-        return Err(Duplicate { name, sites });
-    }
-    Ok(entries)
 }
 
 pub(super) fn table() -> Result<&'static Table> {
@@ -109,14 +84,4 @@ impl Table {
             suggestion: suggest(name, &self.names),
         }
     }
-}
-
-/// The linked name closest to `name`, when it is close enough to be a likely typo.
-pub(crate) fn suggest(name: &str, names: &[&'static str]) -> Option<&'static str> {
-    names
-        .iter()
-        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), *candidate))
-        .filter(|&(distance, candidate)| distance <= candidate.len().max(name.len()).div_ceil(3))
-        .min()
-        .map(|(_, candidate)| candidate)
 }

@@ -13,8 +13,8 @@ use super::events::RunEvent;
 use super::options::MAX_RETRY_BACKOFF;
 use crate::backend::Backend;
 use crate::context::{NodeContext, WorkflowContext};
+use crate::graph::workflow::NodeSpec;
 use crate::result::{NodeResult, panic_message};
-use crate::workflow::NodeSpec;
 
 /// Limits of one node execution, after node, run and backend settings are combined.
 #[derive(Debug, Clone, Copy)]

@@ -17,9 +17,9 @@ use serde_json::Value;
 use super::events::RunEvent;
 use super::state::{Activation, State};
 use crate::context::{NodeContext, NodeInput, NodeStatus, Outputs};
+use crate::graph::plan::{EdgeKind, NO_LOOP};
+use crate::graph::workflow::{NodeRole, NodeSpec};
 use crate::node_id::NodeId;
-use crate::plan::{EdgeKind, NO_LOOP};
-use crate::workflow::{NodeRole, NodeSpec};
 
 /// How one incoming edge of a join has resolved so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

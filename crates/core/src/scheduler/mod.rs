@@ -62,7 +62,7 @@ use self::tasks::{Finished, Spawn, Tasks};
 use crate::backend::Backend;
 use crate::context::{WorkflowContext, WorkflowStatus};
 use crate::error::Result;
-use crate::workflow::{NodeRole, Workflow};
+use crate::graph::workflow::{NodeRole, Workflow};
 
 /// Runs `workflow` on `backend` and returns the finished context.
 ///

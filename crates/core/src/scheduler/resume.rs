@@ -9,7 +9,7 @@ use super::state::{Activation, State};
 use crate::checkpoint::{Checkpoint, JoinState, PendingNode};
 use crate::context::Outputs;
 use crate::error::{Error, Result};
-use crate::fingerprint;
+use crate::graph::fingerprint;
 
 impl State<'_> {
     /// The state of an interrupted run.

@@ -13,9 +13,9 @@ use super::attempt::{Outcome, send};
 use super::events::RunEvent;
 use super::joins::{Join, SkipEdge};
 use crate::context::{NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext};
-use crate::plan::{Edge, EdgeSource, Plan};
+use crate::graph::plan::{Edge, EdgeSource, Plan};
+use crate::graph::workflow::Workflow;
 use crate::result::Parts;
-use crate::workflow::Workflow;
 
 /// A node about to run, with the outputs that activated it.
 #[derive(Debug)]

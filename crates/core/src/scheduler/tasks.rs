@@ -25,7 +25,7 @@ use super::attempt::{self, Call, Limits, Outcome};
 use super::events::RunEvent;
 use crate::backend::Backend;
 use crate::context::{NodeContext, WorkflowContext};
-use crate::workflow::Workflow;
+use crate::graph::workflow::Workflow;
 
 /// A finished node execution: node position, iteration, its context, outcome and duration.
 pub(crate) type Finished = (usize, u32, (NodeContext, Outcome, Duration));

@@ -37,9 +37,9 @@ use serde_json::{Map, Value};
 
 pub(crate) use crate::diagnostics::FileProblem;
 use crate::error::{Error, Result};
+use crate::graph::validate::Problem;
+use crate::graph::workflow::{NodeSpec, Workflow};
 use crate::node_registry::NodeRegistry;
-use crate::validate::Problem;
-use crate::workflow::{NodeSpec, Workflow};
 use locate::{Source, key_on_line, unknown_field};
 
 /// The TOML form of a workflow. [`WorkflowDef::parse`] reads it with located errors;

@@ -2,7 +2,7 @@
 //! before it learned to read files in one pass, so a change in how positions are found shows.
 
 use super::WorkflowDef;
-use crate::workflow::Workflow;
+use crate::graph::workflow::Workflow;
 
 /// A chain of `n` `set` nodes between a start and an end node, with `extra` after node `at`.
 fn chain(n: usize, extra: &str, at: usize) -> String {

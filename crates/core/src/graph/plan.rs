@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::ops::{Index, IndexMut};
 
-use crate::workflow::NodeSpec;
+use crate::graph::workflow::NodeSpec;
 
 /// How an edge takes part in scheduling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

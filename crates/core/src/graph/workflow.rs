@@ -11,15 +11,15 @@ use smallvec::SmallVec;
 use crate::builtin::{EndNode, StartNode};
 use crate::context::NodeContext;
 use crate::error::{Error, Result};
-use crate::fingerprint;
-use crate::id_index::IdIndex;
-use crate::kept_config::KeptConfig;
+use crate::graph::fingerprint;
+use crate::graph::id_index::IdIndex;
+use crate::graph::kept_config::KeptConfig;
+use crate::graph::plan::Plan;
+use crate::graph::validate::{self, Problem};
 use crate::node::Node;
 use crate::node_id::NodeId;
 use crate::node_registry::NodeRegistry;
-use crate::plan::Plan;
 use crate::result::NodeResult;
-use crate::validate::{self, Problem};
 
 /// How many node executions a run may make beyond one per node, unless
 /// [`WorkflowBuilder::max_steps`] sets the limit: the default limit is the number of nodes

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::workflow::{NodeRole, NodeSpec, Workflow};
+use crate::graph::workflow::{NodeRole, NodeSpec, Workflow};
 
 impl Workflow {
     /// The workflow's graph in Graphviz DOT: the start node is a circle, end nodes double
@@ -204,7 +204,7 @@ fn mermaid_text(text: &str) -> String {
 mod tests {
     use serde_json::json;
 
-    use crate::workflow::{NodeRole, NodeSpec, Workflow};
+    use crate::graph::workflow::{NodeRole, NodeSpec, Workflow};
 
     /// Ids, kinds and route keys that break naive DOT or Mermaid output.
     const HOSTILE: &[&str] = &[

@@ -5,7 +5,7 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
-use crate::workflow::NodeSpec;
+use crate::graph::workflow::NodeSpec;
 
 /// The position of every node by its id. The table holds positions (4 bytes each) and hashes
 /// the ids where the nodes keep them, instead of holding a second reference to every id:

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::checkpoint::NodeShape;
-use crate::workflow::{NodeRole, NodeSpec};
+use crate::graph::workflow::{NodeRole, NodeSpec};
 
 impl NodeShape {
     fn of(node: &NodeSpec) -> Self {

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 pub use crate::diagnostics::Problem;
-use crate::workflow::{NodeRole, NodeSpec};
+use crate::graph::workflow::{NodeRole, NodeSpec};
 
 /// Every problem of the graph made of `nodes`: errors first in a stable order, then warnings.
 pub(crate) fn check(nodes: &[NodeSpec]) -> Vec<Problem> {
