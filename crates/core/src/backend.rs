@@ -11,7 +11,7 @@ use crate::context::{NodeContext, WorkflowContext};
 use crate::error::{BoxError, Error, Result};
 use crate::graph::workflow::{NodeSpec, Workflow};
 use crate::result::NodeResult;
-use crate::scheduler::{self, ExecutionOptions, RunOptions};
+use crate::scheduler::{self, ExecutionOptions, NodeExecutor, RunOptions};
 
 /// An execution backend: runs one node at a time on request, and whole workflows through the
 /// shared scheduler.
@@ -106,6 +106,26 @@ pub trait Backend: Send + Sync + fmt::Debug {
     fn validate(&self, workflow: &Workflow) -> Result<()> {
         let _ = workflow;
         Ok(())
+    }
+}
+
+/// Every backend is something the scheduler can run nodes on.
+impl<B: Backend + ?Sized> NodeExecutor for B {
+    fn executor_name(&self) -> &str {
+        self.name()
+    }
+
+    fn execute_one<'a>(
+        &'a self,
+        node: &'a NodeSpec,
+        node_context: &'a NodeContext,
+        workflow_context: &'a WorkflowContext,
+    ) -> futures::future::BoxFuture<'a, Result<NodeResult>> {
+        self.execute_node(node, node_context, workflow_context)
+    }
+
+    fn execution_limits(&self) -> ExecutionOptions {
+        self.execution_options()
     }
 }
 

@@ -4,9 +4,12 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
-use super::engine::EngineOptions;
 use crate::diagnostics::SettingSource;
 use crate::error::{Error, Result};
+use serde_json::Value;
+
+use crate::registry::DefaultConfig;
+use crate::scheduler::EngineOptions;
 
 /// The backend name.
 pub const NADOO_BACKEND: &str = "NADOO_BACKEND";
@@ -91,5 +94,31 @@ impl EnvConfig {
             engine,
             config_path: set(NADOO_CONFIG).map(PathBuf::from),
         })
+    }
+}
+
+impl DefaultConfig {
+    /// What the environment says: `NADOO_BACKEND`, `NADOO_DEBUG`, `NADOO_MAX_WORKERS` (the
+    /// seed's `BackendConfig.from_env()`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidSetting`](crate::Error::InvalidSetting) naming the variable and its value.
+    pub fn from_env() -> Result<Self> {
+        Ok(Self::from_env_config(EnvConfig::from_env()?))
+    }
+
+    /// The default an [`EnvConfig`] describes.
+    pub fn from_env_config(env: EnvConfig) -> Self {
+        let config = match serde_json::to_value(&env.engine) {
+            Ok(Value::Object(map)) => {
+                Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+            }
+            _ => Value::Null,
+        };
+        DefaultConfig {
+            backend: env.backend,
+            config,
+        }
     }
 }

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::engine::EngineOptions;
 use crate::diagnostics::SettingSource;
 use crate::error::{Error, Result};
+use crate::scheduler::EngineOptions;
 
 /// A `nadoo.toml`:
 ///

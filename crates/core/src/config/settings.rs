@@ -4,12 +4,12 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::engine::EngineOptions;
 use super::env::EnvConfig;
 use super::file::ConfigFile;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::registry::BackendRegistry;
+use crate::scheduler::EngineOptions;
 
 /// What the program says explicitly (API call or CLI flag): the highest precedence.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

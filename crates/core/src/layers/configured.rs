@@ -2,7 +2,7 @@
 
 use super::{Layer, LayeredBackend};
 use crate::backend::Backend;
-use crate::config::EngineOptions;
+use crate::scheduler::EngineOptions;
 use crate::scheduler::{ExecutionOptions, RunOptions};
 
 /// A backend made with engine options in its configuration.

@@ -1,10 +1,8 @@
 //! Spreading nodes over several backend instances.
 
-use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use serde::Serialize;
 
 use super::LayeredBackend;
 use crate::backend::Backend;
@@ -12,7 +10,6 @@ use crate::capabilities::{Capabilities, Capability};
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::{Error, Result};
 use crate::graph::workflow::NodeSpec;
-use crate::registry::BackendRegistry;
 use crate::result::NodeResult;
 
 /// A pool of backend instances: each node execution goes to the next member, round-robin, so
@@ -43,20 +40,6 @@ pub struct BackendPool {
 }
 
 impl BackendPool {
-    /// `size` instances of backend `name`, each made from `config`.
-    ///
-    /// # Errors
-    ///
-    /// As [`BackendRegistry::create`].
-    pub fn new(name: &str, size: NonZeroUsize, config: impl Serialize) -> Result<Self> {
-        let config = serde_json::to_value(config)
-            .map_err(|e| Error::invalid_config(name, None, e.to_string()))?;
-        let members = (0..size.get())
-            .map(|_| BackendRegistry::create(name, &config))
-            .collect::<Result<Vec<_>>>()?;
-        Self::from_backends(members)
-    }
-
     /// A pool of the given instances.
     ///
     /// # Errors

@@ -4,6 +4,8 @@
 //! `inventory`. The first registry call gathers them into a sorted, immutable table; the only
 //! process-wide state that changes afterwards is the default selection.
 
+mod empty_config;
+mod pool;
 mod registration;
 mod selection;
 mod table;
@@ -20,8 +22,8 @@ use serde::Serialize;
 
 use crate::backend::Backend;
 use crate::capabilities::Capability;
-use crate::config::EngineOptions;
 use crate::error::{Error, Result};
+use crate::scheduler::EngineOptions;
 
 use self::selection::DEFAULT;
 use self::table::table;

@@ -5,13 +5,14 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::empty_config::is_empty as is_empty_config;
 use crate::backend::{Backend, BackendConfig, BackendType};
 use crate::capabilities::{Capabilities, Capability};
-use crate::config::{EngineOptions, is_empty_config};
 use crate::deserialize::from_value;
 pub use crate::diagnostics::RegistrationSite;
 use crate::error::{Error, Result};
 use crate::layers::{CacheLayer, EngineLayer, Layer};
+use crate::scheduler::EngineOptions;
 
 /// Makes a backend instance from its registered name and a configuration value.
 type Constructor = fn(&'static str, Value) -> Result<Box<dyn Backend>>;

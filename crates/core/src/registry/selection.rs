@@ -5,8 +5,6 @@ use std::sync::RwLock;
 use serde_json::Value;
 
 use crate::capabilities::Capability;
-use crate::config::EnvConfig;
-use crate::error::Result;
 
 /// The process-wide default selection.
 pub(super) struct Selection {
@@ -53,30 +51,6 @@ impl DefaultConfig {
     pub fn with_config(mut self, config: Value) -> Self {
         self.config = config;
         self
-    }
-
-    /// What the environment says: `NADOO_BACKEND`, `NADOO_DEBUG`, `NADOO_MAX_WORKERS` (the
-    /// seed's `BackendConfig.from_env()`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidSetting`](crate::Error::InvalidSetting) naming the variable and its value.
-    pub fn from_env() -> Result<Self> {
-        Ok(Self::from_env_config(EnvConfig::from_env()?))
-    }
-
-    /// The default an [`EnvConfig`] describes.
-    pub fn from_env_config(env: EnvConfig) -> Self {
-        let config = match serde_json::to_value(&env.engine) {
-            Ok(Value::Object(map)) => {
-                Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
-            }
-            _ => Value::Null,
-        };
-        DefaultConfig {
-            backend: env.backend,
-            config,
-        }
     }
 }
 

@@ -10,8 +10,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tracing::Instrument;
 
 use super::events::RunEvent;
+use super::executor::NodeExecutor;
 use super::options::MAX_RETRY_BACKOFF;
-use crate::backend::Backend;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::graph::workflow::NodeSpec;
 use crate::result::{NodeResult, panic_message};
@@ -52,7 +52,7 @@ async fn execute_directly(spec: &NodeSpec, node_ctx: &NodeContext) -> crate::Res
 
 /// Runs `node_ctx` on `backend` until an attempt succeeds, the retries run out, or it panics;
 /// `node_ctx.attempt` counts the attempts. The context stays where the caller keeps it.
-pub(crate) async fn execute<B: Backend + ?Sized>(
+pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
     backend: &B,
     how: Call,
     spec: &NodeSpec,
@@ -72,13 +72,13 @@ pub(crate) async fn execute<B: Backend + ?Sized>(
         let span = tracing::info_span!(
             target: "nadoo_flow::backend",
             "execute_node",
-            backend = backend.name(),
+            backend = backend.executor_name(),
             workflow = %header.workflow_id,
             node = spec.id(),
             attempt = node_ctx.attempt,
         );
         let call = match how {
-            Call::Backend => Either::Left(backend.execute_node(spec, node_ctx, header)),
+            Call::Backend => Either::Left(backend.execute_one(spec, node_ctx, header)),
             Call::Direct => Either::Right(execute_directly(spec, node_ctx)),
         };
         let call = AssertUnwindSafe(call).catch_unwind();

@@ -36,7 +36,9 @@
 //! property test holds this scheduler to it on random workflows.
 
 mod attempt;
+mod engine_options;
 mod events;
+mod executor;
 mod joins;
 mod options;
 mod resume;
@@ -49,6 +51,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc::UnboundedSender;
 
+pub use self::engine_options::EngineOptions;
 pub use self::events::RunEvent;
 pub use self::options::{
     DEFAULT_RETRY_BACKOFF, DEFAULT_WORKERS_PER_CPU, ExecutionOptions, MAX_RETRY_BACKOFF,
@@ -57,9 +60,9 @@ pub use self::options::{
 pub use crate::checkpoint::Checkpoint;
 
 use self::attempt::{Call, Limits, send};
+pub use self::executor::NodeExecutor;
 use self::state::State;
 use self::tasks::{Finished, Spawn, Tasks};
-use crate::backend::Backend;
 use crate::context::{WorkflowContext, WorkflowStatus};
 use crate::error::Result;
 use crate::graph::workflow::{NodeRole, Workflow};
@@ -73,7 +76,7 @@ use crate::graph::workflow::{NodeRole, Workflow};
 ///
 /// [`Error::InvalidCheckpoint`](crate::Error::InvalidCheckpoint) when the context's checkpoint belongs to another workflow.
 /// A failing node is not an error: the run ends with status `failed`.
-pub async fn run<B: Backend + ?Sized>(
+pub async fn run<B: NodeExecutor + ?Sized>(
     backend: &B,
     workflow: &Workflow,
     context: WorkflowContext,
@@ -94,7 +97,7 @@ pub async fn run<B: Backend + ?Sized>(
 /// # Errors
 ///
 /// As [`run`].
-pub async fn run_on_tasks<B: Backend + Clone + 'static>(
+pub async fn run_on_tasks<B: NodeExecutor + Clone + 'static>(
     backend: &B,
     workflow: &Workflow,
     context: WorkflowContext,
@@ -147,14 +150,14 @@ fn recall<F>(in_flight: &mut InFlight<F>, state: &mut State<'_>) {
 
 /// The scheduler's loop; `spawner` says whether concurrent nodes get tasks of their own, and
 /// with them whether nodes are called directly.
-async fn drive<B: Backend + ?Sized>(
+async fn drive<B: NodeExecutor + ?Sized>(
     backend: &B,
     workflow: &Workflow,
     context: WorkflowContext,
     options: RunOptions,
     spawner: impl FnOnce(Arc<WorkflowContext>, Option<UnboundedSender<RunEvent>>) -> Option<Spawn>,
 ) -> Result<WorkflowContext> {
-    let limits = options.resolve(backend.execution_options());
+    let limits = options.resolve(backend.execution_limits());
     let events = options.events.as_ref();
     let mut state = State::new(workflow, context, options.events.clone());
     state.debug = limits.debug;

@@ -7,8 +7,8 @@ use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+use super::EngineOptions;
 use super::events::RunEvent;
-use crate::config::EngineOptions;
 
 /// The default delay before the first retry; it doubles with every further attempt.
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(100);

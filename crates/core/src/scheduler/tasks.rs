@@ -23,7 +23,7 @@ use tokio_util::task::AbortOnDropHandle;
 
 use super::attempt::{self, Call, Limits, Outcome};
 use super::events::RunEvent;
-use crate::backend::Backend;
+use super::executor::NodeExecutor;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::graph::workflow::Workflow;
 
@@ -78,7 +78,7 @@ impl Queue {
 }
 
 /// The spawner of runners for a backend that can be copied onto tasks.
-pub(crate) fn spawner<B: Backend + Clone + 'static>(
+pub(crate) fn spawner<B: NodeExecutor + Clone + 'static>(
     backend: &B,
     workflow: &Workflow,
     header: Arc<WorkflowContext>,

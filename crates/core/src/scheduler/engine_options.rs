@@ -6,9 +6,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::ExecutionOptions;
 use crate::deserialize::from_value;
 use crate::error::{Error, Result};
-use crate::scheduler::ExecutionOptions;
 
 /// Engine options every backend honours: how many nodes run at once, how long an attempt may
 /// take, how often a failed node is retried, debug logging and result caching.
