@@ -159,8 +159,11 @@ async fn a_panicking_node_fails_the_run_and_cancels_the_others() {
         .node(NodeSpec::new("boom", Boom))
         .node(NodeSpec::new(
             "long",
+            // Far longer than the panic takes to reach the scheduler, even when capturing its
+            // backtrace (RUST_BACKTRACE=1) on a loaded machine takes a while: the run must
+            // cancel it, not wait for it.
             SetAfter {
-                ms: 300,
+                ms: 30_000,
                 flag: Arc::clone(&flag),
             },
         ))
