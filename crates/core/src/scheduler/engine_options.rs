@@ -20,8 +20,10 @@ use crate::error::{Error, Result};
 /// before the backend's typed configuration is read, so every backend accepts them:
 ///
 /// ```
-/// # use nadoo_flow_core::BackendRegistry;
-/// # let _ = (|| -> nadoo_flow_core::Result<()> {
+/// use std::time::Duration;
+/// use nadoo_flow_core::BackendRegistry;
+/// # use nadoo_flow_native as _;
+///
 /// let backend = BackendRegistry::create("native", serde_json::json!({
 ///     "max_workers": 4,
 ///     "timeout": "30s",
@@ -29,7 +31,14 @@ use crate::error::{Error, Result};
 ///     "debug": true,
 ///     "enable_caching": true,
 /// }))?;
-/// # Ok(()) });
+/// let limits = backend.execution_options();
+/// assert_eq!(limits.max_workers.get(), 4);
+/// assert_eq!(limits.timeout, Some(Duration::from_secs(30)));
+/// assert_eq!(limits.max_retries, 3);
+///
+/// let err = BackendRegistry::create("native", serde_json::json!({ "max_workers": 0 })).unwrap_err();
+/// assert!(err.to_string().contains("max_workers"), "{err}");
+/// # Ok::<(), nadoo_flow_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
