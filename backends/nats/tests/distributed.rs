@@ -77,7 +77,9 @@ fn workers_pulling(config: &Value, count: usize) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let deadline = Instant::now() + Duration::from_secs(30);
     let pulling = runtime.block_on(async {
-        let client = async_nats::connect(url).await.expect("the test server answers");
+        let client = async_nats::connect(url)
+            .await
+            .expect("the test server answers");
         let js = async_nats::jetstream::new(client);
         loop {
             let waiting = match js.get_stream(stream).await {
