@@ -167,3 +167,61 @@ impl Node for Counter {
             .with_route(route))
     }
 }
+
+/// Waits, inside its execution, until `parties` nodes given the same `dir` are executing at
+/// once, each marking its arrival with a file there (so nodes in other processes, on workers
+/// of the same machine, count too); fails after `timeout_ms` saying how many arrived.
+#[node("conformance-rendezvous")]
+#[derive(Debug, Clone)]
+pub struct Rendezvous {
+    config: RendezvousConfig,
+}
+
+/// Configuration of [`Rendezvous`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RendezvousConfig {
+    /// The directory the parties mark their arrival in.
+    pub dir: std::path::PathBuf,
+    /// How many nodes must be executing at once.
+    pub parties: usize,
+    /// How long to wait for them. Default: 10 000.
+    #[serde(default = "default_rendezvous_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn default_rendezvous_timeout() -> u64 {
+    10_000
+}
+
+impl NodeKind for Rendezvous {
+    type Config = RendezvousConfig;
+    fn from_config(config: RendezvousConfig) -> Result<Self, BoxError> {
+        Ok(Rendezvous { config })
+    }
+}
+
+#[async_trait]
+impl Node for Rendezvous {
+    async fn execute(&self, context: &NodeContext) -> Result<NodeResult, BoxError> {
+        let RendezvousConfig {
+            dir,
+            parties,
+            timeout_ms,
+        } = &self.config;
+        std::fs::write(dir.join(context.node_id.as_ref()), b"")?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(*timeout_ms);
+        loop {
+            let arrived = std::fs::read_dir(dir)?.count();
+            if arrived >= *parties {
+                return Ok(NodeResult::ok(serde_json::json!({ "arrived": arrived })));
+            }
+            if std::time::Instant::now() > deadline {
+                return Ok(NodeResult::failed(format!(
+                    "only {arrived} of {parties} nodes were executing at once after {timeout_ms} ms"
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+}
