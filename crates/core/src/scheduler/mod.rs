@@ -30,7 +30,7 @@
 //! - A failing node (after its retries) or a panicking one fails the run at once: in-flight
 //!   nodes are dropped and recorded as cancelled. An interrupting node stops new nodes from
 //!   starting; once the in-flight ones finish, the run ends as `interrupted` with a
-//!   [`Checkpoint`] from which [`Backend::resume`] continues, on the same workflow only.
+//!   [`Checkpoint`] from which [`Backend::resume`](crate::Backend::resume) continues, on the same workflow only.
 //!
 //! `tests/model` in the repository is a sequential interpreter of exactly these rules, and a
 //! property test holds this scheduler to it on random workflows.
