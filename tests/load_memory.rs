@@ -3,7 +3,6 @@
 //! Counted by the allocator (live bytes), so the figure does not depend on the machine.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nadoo_flow_core::Workflow;
@@ -33,25 +32,14 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// A chain of `n` `set` nodes, as in the benchmarks.
-fn set_chain(n: usize) -> String {
-    let mut text = String::from(
-        "name = \"chain\"\n\n[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"n0\"]\n",
-    );
-    for i in 0..n {
-        let _ = write!(
-            text,
-            "\n[[nodes]]\nid = \"n{i}\"\nkind = \"set\"\nconfig = {{ values = {{ step = {i} }} }}\nnext = [\"n{}\"]\n",
-            i + 1
-        );
-    }
-    let _ = write!(text, "\n[[nodes]]\nid = \"n{n}\"\nkind = \"end\"\n");
-    text
-}
+/// The benchmarks' big files.
+#[path = "../benches/support/toml_files.rs"]
+#[allow(dead_code, reason = "only the `set` chain is loaded here")]
+mod toml_files;
 
 #[test]
 fn loading_a_big_file_holds_a_few_times_the_file() {
-    let text = set_chain(5_000);
+    let text = toml_files::set_chain(5_000);
     let before = LIVE.load(Ordering::Relaxed);
     PEAK.store(before, Ordering::Relaxed);
     let workflow = Workflow::from_toml("chain.toml", &text).expect("a valid file");
