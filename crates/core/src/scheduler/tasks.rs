@@ -11,14 +11,22 @@
 //!
 //! A node travels boxed: the scheduler's thread allocates it, runners move only the pointer,
 //! and the scheduler's thread frees it again once it has read the result.
+//!
+//! Both ways are a locked queue and a wake-up only for whoever sleeps on the other side: a
+//! runner that finds a node waiting takes it without being woken, and the scheduler takes
+//! every result that came in since it last looked in one go, so a wide fan-out costs few
+//! wake-ups per node.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::future::poll_fn;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::Poll;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use futures::task::AtomicWaker;
+use tokio::sync::Notify;
+use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::attempt::{self, Call, Limits, Outcome};
@@ -43,37 +51,77 @@ pub(crate) struct Launch {
     result: Option<(Outcome, Duration)>,
 }
 
-/// The nodes waiting for a runner; shared by the scheduler and its runners.
+/// The nodes waiting for a runner, and the finished ones waiting for the scheduler; shared by
+/// the scheduler and its runners.
 pub(crate) struct Queue {
     waiting: Mutex<VecDeque<Box<Launch>>>,
-    /// One permit per waiting node.
-    queued: Semaphore,
+    /// Wakes a runner that found no node waiting.
+    launched: Notify,
+    /// Runners looking for a node, awake.
+    searching: AtomicUsize,
     /// Set once a node interrupted or failed the run: no runner starts another node.
     halted: AtomicBool,
-    done: UnboundedSender<Box<Launch>>,
+    finished: Mutex<Vec<Box<Launch>>>,
+    /// Wakes the scheduler once a node finished while it waited.
+    scheduler: AtomicWaker,
+}
+
+/// Locks `mutex`; a runner that panicked while holding it left whole values behind (every
+/// critical section only pushes or pops), so poisoning is ignored.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Queue {
-    fn waiting(&self) -> std::sync::MutexGuard<'_, VecDeque<Box<Launch>>> {
-        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    fn halted(&self) -> bool {
+        self.halted.load(Ordering::Acquire)
     }
 
     /// The next node, once one waits; `None` once the run stops.
+    ///
+    /// While a runner looks it counts as searching; the scheduler wakes a sleeping runner only
+    /// when none is, and a runner that takes a node and leaves others waiting with nobody
+    /// searching wakes the next: every waiting node has a runner on its way, and a burst of
+    /// cheap nodes is taken by the runners already awake.
     async fn take(&self) -> Option<Box<Launch>> {
+        self.searching.fetch_add(1, Ordering::SeqCst);
         loop {
-            if self.halted.load(Ordering::Acquire) {
+            if self.halted() {
+                self.searching.fetch_sub(1, Ordering::SeqCst);
                 return None;
             }
-            let permit = self.queued.acquire().await.ok()?;
-            if self.halted.load(Ordering::Acquire) {
-                return None;
-            }
-            permit.forget();
-            // Empty only when the scheduler took the node back in between.
-            if let Some(launch) = self.waiting().pop_front() {
+            let (launch, more) = {
+                let mut waiting = lock(&self.waiting);
+                let launch = waiting.pop_front();
+                (launch, !waiting.is_empty())
+            };
+            if let Some(launch) = launch {
+                let searching = self.searching.fetch_sub(1, Ordering::SeqCst);
+                if more && searching == 1 {
+                    self.launched.notify_one();
+                }
                 return Some(launch);
             }
+            // Registered before no longer counting as searching and looking again, so a node
+            // launched in between is seen or wakes this runner.
+            let launched = self.launched.notified();
+            tokio::pin!(launched);
+            launched.as_mut().enable();
+            self.searching.fetch_sub(1, Ordering::SeqCst);
+            if self.halted() {
+                return None;
+            }
+            if lock(&self.waiting).is_empty() {
+                launched.await;
+            }
+            self.searching.fetch_add(1, Ordering::SeqCst);
         }
+    }
+
+    /// Hands a finished node back to the scheduler.
+    fn finish(&self, launch: Box<Launch>) {
+        lock(&self.finished).push(launch);
+        self.scheduler.wake();
     }
 }
 
@@ -93,14 +141,13 @@ pub(crate) fn spawner<B: NodeExecutor + Clone + 'static>(
             while let Some(launch) = queue.take().await {
                 let mut report = Report {
                     launch: Some(launch),
-                    done: &queue.done,
+                    queue: &queue,
                 };
                 let Some(launch) = report.launch.as_mut() else {
                     break;
                 };
                 let spec = &workflow.nodes()[launch.index];
-                // Boxed, once per node, on the runner's own thread: it keeps the runner small.
-                let (outcome, duration) = Box::pin(attempt::execute(
+                let (outcome, duration) = attempt::execute(
                     backend,
                     Call::Direct,
                     spec,
@@ -108,7 +155,7 @@ pub(crate) fn spawner<B: NodeExecutor + Clone + 'static>(
                     &mut launch.node_ctx,
                     launch.limits,
                     events.as_ref(),
-                ))
+                )
                 .await;
                 // An interrupting or failing node stops the run: the nodes still waiting must
                 // not start, even before the scheduler has seen this result.
@@ -133,15 +180,14 @@ pub(crate) fn spawner<B: NodeExecutor + Clone + 'static>(
 /// forever.
 struct Report<'q> {
     launch: Option<Box<Launch>>,
-    done: &'q UnboundedSender<Box<Launch>>,
+    queue: &'q Queue,
 }
 
 impl Report<'_> {
     fn send(&mut self, outcome: Outcome, duration: Duration) {
         if let Some(mut launch) = self.launch.take() {
             launch.result = Some((outcome, duration));
-            // The scheduler may be gone (the run was dropped or has failed): nobody waits.
-            let _ = self.done.send(launch);
+            self.queue.finish(launch);
         }
     }
 }
@@ -162,7 +208,8 @@ const LOST: &str = "the node's task ended without a result";
 pub(crate) struct Tasks {
     spawn: Spawn,
     queue: Arc<Queue>,
-    finished: UnboundedReceiver<Box<Launch>>,
+    /// Finished nodes taken from the queue and not yet handed to the scheduler's loop.
+    finished: Vec<Box<Launch>>,
     runners: Vec<AbortOnDropHandle<()>>,
     max_runners: usize,
     len: usize,
@@ -171,17 +218,18 @@ pub(crate) struct Tasks {
 impl Tasks {
     /// At most `max_runners` runners, made by `spawn`.
     pub(crate) fn new(spawn: Spawn, max_runners: usize) -> Self {
-        let (done, finished) = unbounded_channel();
         let queue = Arc::new(Queue {
             waiting: Mutex::new(VecDeque::new()),
-            queued: Semaphore::new(0),
+            launched: Notify::new(),
+            searching: AtomicUsize::new(0),
             halted: AtomicBool::new(false),
-            done,
+            finished: Mutex::new(Vec::new()),
+            scheduler: AtomicWaker::new(),
         });
         Tasks {
             spawn,
             queue,
-            finished,
+            finished: Vec::new(),
             runners: Vec::new(),
             max_runners: max_runners.max(1),
             len: 0,
@@ -210,8 +258,10 @@ impl Tasks {
             limits,
             result: None,
         });
-        self.queue.waiting().push_back(launch);
-        self.queue.queued.add_permits(1);
+        lock(&self.queue.waiting).push_back(launch);
+        if self.queue.searching.load(Ordering::SeqCst) == 0 {
+            self.queue.launched.notify_one();
+        }
         self.len += 1;
         if self.runners.len() < self.len && self.runners.len() < self.max_runners {
             let runner = (self.spawn)(Arc::clone(&self.queue));
@@ -223,13 +273,9 @@ impl Tasks {
     /// started, oldest first: node position, iteration, context.
     pub(crate) fn recall(&mut self) -> Vec<(usize, u32, NodeContext)> {
         self.queue.halted.store(true, Ordering::Release);
-        let waiting: Vec<Box<Launch>> = self.queue.waiting().drain(..).collect();
-        for _ in &waiting {
-            // A runner holding the permit finds the queue empty and stops.
-            if let Ok(permit) = self.queue.queued.try_acquire() {
-                permit.forget();
-            }
-        }
+        let waiting: Vec<Box<Launch>> = lock(&self.queue.waiting).drain(..).collect();
+        // Runners waiting for a node see the halt and stop.
+        self.queue.launched.notify_waiters();
         self.len -= waiting.len();
         waiting
             .into_iter()
@@ -242,7 +288,21 @@ impl Tasks {
         if self.len == 0 {
             return None;
         }
-        let launch = *self.finished.recv().await?;
+        let launch = poll_fn(|cx| {
+            if let Some(launch) = self.finished.pop() {
+                return Poll::Ready(launch);
+            }
+            // Registered before looking, so a node finishing in between wakes this task.
+            self.queue.scheduler.register(cx.waker());
+            std::mem::swap(&mut self.finished, &mut lock(&self.queue.finished));
+            // Oldest last, so that `pop` hands them over in the order they finished.
+            self.finished.reverse();
+            match self.finished.pop() {
+                Some(launch) => Poll::Ready(launch),
+                None => Poll::Pending,
+            }
+        })
+        .await;
         self.len -= 1;
         let (outcome, duration) = launch
             .result
