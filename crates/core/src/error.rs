@@ -205,6 +205,112 @@ pub enum Error {
         operation: &'static str,
     },
 
+    /// No linked run store has this name (the scheme of a store URL).
+    #[error(
+        "unknown run store `{name}`{}; {}",
+        DidYouMean(suggestion),
+        Available(available)
+    )]
+    UnknownStore {
+        /// The name that was asked for.
+        name: String,
+        /// The names of the linked stores, sorted.
+        available: Vec<&'static str>,
+        /// The closest linked name, if one is close enough to be a likely typo.
+        suggestion: Option<&'static str>,
+    },
+
+    /// The run store belongs to this workspace, but its Cargo feature is off in this build.
+    #[error(
+        "run store `{name}` is not compiled into this program; enable Cargo feature `{feature}` of nadoo-flow"
+    )]
+    StoreNotCompiled {
+        /// The name that was asked for.
+        name: String,
+        /// The feature of the `nadoo-flow` crate that links it.
+        feature: &'static str,
+    },
+
+    /// Two linked crates register a run store under the same name.
+    #[error(
+        "run store `{name}` is registered more than once: {}; store names must be unique among linked crates",
+        Sites(sites)
+    )]
+    DuplicateStore {
+        /// The contested name.
+        name: &'static str,
+        /// Every site that registers it, sorted.
+        sites: Vec<RegistrationSite>,
+    },
+
+    /// A run store URL that cannot be opened as written.
+    #[error("invalid run store URL `{url}`: {message}")]
+    InvalidStoreUrl {
+        /// The URL, credentials removed.
+        url: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// The run store failed: unreachable, corrupt, or refusing a write.
+    #[error("run store `{store}` failed: {message}")]
+    Store {
+        /// The store's URL, credentials removed.
+        store: String,
+        /// What failed.
+        message: String,
+    },
+
+    /// The store holds no run with this id.
+    #[error("run `{run_id}` is not in run store `{store}`")]
+    UnknownRun {
+        /// The id asked for.
+        run_id: String,
+        /// The store's URL, credentials removed.
+        store: String,
+    },
+
+    /// A new run was given an id the store already holds.
+    #[error(
+        "run `{run_id}` already exists in run store `{store}` (status {status}); {}",
+        if status == "success" || status == "failed" {
+            "choose another run id"
+        } else {
+            "continue it with `resume` instead"
+        }
+    )]
+    RunExists {
+        /// The contested id.
+        run_id: String,
+        /// The store's URL, credentials removed.
+        store: String,
+        /// The status of the run already stored (`running`, `interrupted`, `success`, ...).
+        status: String,
+    },
+
+    /// A run that finished cannot be resumed.
+    #[error("run `{run_id}` has already finished with status {status}; there is nothing to resume")]
+    RunFinished {
+        /// The run.
+        run_id: String,
+        /// How it finished (`success` or `failed`).
+        status: String,
+    },
+
+    /// Another process holds the run's lease: it is running or resuming it now.
+    #[error(
+        "run `{run_id}` is being run by another process ({holder}); its lease expires in {}s unless renewed",
+        expires_in.as_secs()
+    )]
+    LeaseHeld {
+        /// The run.
+        run_id: String,
+        /// Who holds the lease: host and process id.
+        holder: String,
+        /// How long until the lease expires if its holder stops renewing it.
+        expires_in: std::time::Duration,
+    },
+
     /// The backend's underlying system failed.
     #[error("backend `{backend}` failed: {source}")]
     Backend {

@@ -118,6 +118,7 @@ mod node_id;
 mod node_registry;
 mod registry;
 mod result;
+pub mod run_store;
 pub mod scheduler;
 mod workflow_file;
 
@@ -156,5 +157,6 @@ pub use crate::registry::{
     deserialize_config,
 };
 pub use crate::result::NodeResult;
+pub use crate::run_store::{JournalEntry, MemoryStore, RunFilter, RunRecord, RunStore, StoredRun};
 pub use crate::scheduler::{Checkpoint, ExecutionOptions, RunEvent, RunOptions};
 pub use tokio_util::sync::CancellationToken;

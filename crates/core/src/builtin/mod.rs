@@ -1,5 +1,5 @@
-//! The node kinds every program has: `start`, `end`, `set`, `template`, `route`, `sleep` and
-//! `fail`. They live in the core crate so that every worker of a distributed backend has them.
+//! The node kinds every program has: `start`, `end`, `set`, `template`, `route`, `sleep`,
+//! `fail` and `interrupt`. They live in the core crate so that every worker of a distributed backend has them.
 //!
 //! | kind | config | output |
 //! |---|---|---|
@@ -10,11 +10,13 @@
 //! | `route` | `on` dotted path, `cases` value → route key, `default` route key | `{ "value": .., "route": .. }` and the route |
 //! | `sleep` | `ms` | `{}` after `ms` milliseconds |
 //! | `fail` | `message` | always fails with `message` (for testing failure handling) |
+//! | `interrupt` | `prompt` | `{ "prompt": .. }`, interrupting the run; once resumed, the input it was resumed with |
 //!
 //! Dotted paths look up the node's input: a predecessor's id, `previous_output`, or a global,
 //! then keys into objects and indices into arrays (`draft.text`, `items.0`).
 
 mod fail;
+mod interrupt;
 mod route;
 mod set;
 mod sleep;
@@ -22,6 +24,7 @@ mod start_end;
 mod template;
 
 pub use self::fail::{Fail, FailConfig};
+pub use self::interrupt::{Interrupt, InterruptConfig};
 pub use self::route::{Route, RouteConfig};
 pub use self::set::{Set, SetConfig};
 pub use self::sleep::{Sleep, SleepConfig};

@@ -299,6 +299,10 @@ pub struct NodeContext {
     /// (Boxed: it is rare, and every node's context is kept for the run.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<Box<Value>>,
+    /// The id of the durable run this execution belongs to (a run kept in a run store);
+    /// `None` for runs that are not kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<Arc<str>>,
     /// Whether other nodes of the run are running or waiting at the same time, and whether
     /// the scheduler gave the execution a task of its own.
     #[serde(skip)]
@@ -335,8 +339,29 @@ impl NodeContext {
             duration: None,
             metadata: Map::new(),
             resume: None,
+            run_id: None,
             placement: Placement::Alone,
         }
+    }
+
+    /// A key that names this node execution across every attempt and every resume of a
+    /// durable run: `run_id/node_id/iteration`. A node with side effects that must not
+    /// happen twice (a payment, an e-mail) hands it to the system it calls, which drops
+    /// repeats. `None` when the run is not kept in a store.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use nadoo_flow_core::{NodeContext, NodeInput};
+    ///
+    /// let mut ctx = NodeContext::new("charge", NodeInput::default());
+    /// assert_eq!(ctx.idempotency_key(), None);
+    /// ctx.run_id = Some(Arc::from("run-7"));
+    /// ctx.iteration = 2;
+    /// assert_eq!(ctx.idempotency_key().as_deref(), Some("run-7/charge/2"));
+    /// ```
+    pub fn idempotency_key(&self) -> Option<String> {
+        let run_id = self.run_id.as_deref()?;
+        Some(format!("{run_id}/{}/{}", self.node_id, self.iteration))
     }
 
     /// Whether other nodes of the same run are running or waiting while this one runs.

@@ -40,6 +40,7 @@ mod engine_options;
 mod events;
 mod executor;
 mod joins;
+mod journal;
 mod options;
 mod resume;
 mod state;
@@ -61,6 +62,7 @@ pub use crate::checkpoint::Checkpoint;
 
 use self::attempt::{Call, Limits, send};
 pub use self::executor::NodeExecutor;
+use self::journal::Journal;
 use self::state::State;
 use self::tasks::{Finished, Spawn, Tasks};
 use crate::context::{WorkflowContext, WorkflowStatus};
@@ -165,6 +167,14 @@ async fn drive<B: NodeExecutor + ?Sized>(
         Some(checkpoint) => state.restore(checkpoint, options.resume.clone())?,
         None => state.begin(),
     }
+    let (journal, replayed_failure) = Journal::open(
+        &options.durable,
+        workflow,
+        &mut state,
+        options.resume.as_ref(),
+    )
+    .await?;
+    let mut replayed_failure = replayed_failure;
     state.ctx.status = WorkflowStatus::Running;
     state.ctx.error = None;
 
@@ -200,7 +210,16 @@ async fn drive<B: NodeExecutor + ?Sized>(
         };
     let header = &*header;
     let failure: Option<String> = 'run: loop {
+        if let Some(reason) = replayed_failure.take() {
+            break Some(reason);
+        }
         while !state.stopping && in_flight.len() < handed_over {
+            // Write ahead: what finished is durable before anything after it starts.
+            if let Some(journal) = &journal
+                && let Err(error) = journal.flush(&mut state).await
+            {
+                break 'run Some(journal.failure(&error));
+            }
             let Some(activation) = state.next_ready() else {
                 break;
             };
@@ -310,6 +329,9 @@ async fn drive<B: NodeExecutor + ?Sized>(
             state.ctx.status = WorkflowStatus::Interrupted;
         }
         None => state.ctx.status = WorkflowStatus::Success,
+    }
+    if let Some(journal) = journal {
+        journal.close(&mut state).await?;
     }
     send(events, || RunEvent::WorkflowFinished {
         status: state.ctx.status,

@@ -1,6 +1,7 @@
 //! Engine options every backend honours, and per-run options.
 
 use std::num::NonZeroUsize;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -9,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::EngineOptions;
 use super::events::RunEvent;
+use crate::run_store::RunStore;
 
 /// The default delay before the first retry; it doubles with every further attempt.
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(100);
@@ -90,6 +92,16 @@ pub struct RunOptions {
     pub(crate) events: Option<UnboundedSender<RunEvent>>,
     pub(crate) cancel: Option<CancellationToken>,
     pub(crate) resume: Option<Value>,
+    pub(crate) durable: Durable,
+}
+
+/// Where and how a run is kept: its store, its id, and whether it continues a stored run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Durable {
+    pub(crate) store: Option<Arc<dyn RunStore>>,
+    pub(crate) run_id: Option<String>,
+    pub(crate) resume: bool,
+    pub(crate) definition: Option<String>,
 }
 
 impl RunOptions {
@@ -153,6 +165,50 @@ impl RunOptions {
     #[must_use]
     pub fn resume_with(mut self, input: Value) -> Self {
         self.resume = Some(input);
+        self
+    }
+
+    /// Keeps the run in `store`: its record and a journal of node completions, each durable
+    /// before any successor starts, so that [`resume_run`](Self::resume_run) can continue it
+    /// after its process died. Nodes see the run's id and an idempotency key in their context
+    /// ([`NodeContext::idempotency_key`](crate::NodeContext::idempotency_key)).
+    ///
+    /// Without a store nothing is written and nothing is paid.
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn RunStore>) -> Self {
+        self.durable.store = Some(store);
+        self
+    }
+
+    /// Names the run (its context's `workflow_id`). With a store, an id the store already
+    /// holds is refused ([`Error::RunExists`](crate::Error::RunExists)).
+    #[must_use]
+    pub fn run_id(mut self, run_id: impl Into<String>) -> Self {
+        self.durable.run_id = Some(run_id.into());
+        self
+    }
+
+    /// The workflow's definition (its TOML text), kept in the run's record so that the run
+    /// can be resumed by its id alone; the CLI gives the file it ran.
+    #[must_use]
+    pub fn definition(mut self, toml: impl Into<String>) -> Self {
+        self.durable.definition = Some(toml.into());
+        self
+    }
+
+    /// Continues the stored run `run_id` (of the [`store`](Self::store)) instead of starting
+    /// one: its journal is replayed, so no journaled node runs again; nodes that were running
+    /// when its process died run again; interrupted nodes run again with
+    /// [`resume_with`](Self::resume_with)'s input. The context given to the run is ignored:
+    /// the stored input is used.
+    ///
+    /// Refused when the run finished ([`Error::RunFinished`](crate::Error::RunFinished)),
+    /// when another process holds it ([`Error::LeaseHeld`](crate::Error::LeaseHeld)), or when
+    /// the workflow is not the one it ran ([`Error::InvalidCheckpoint`](crate::Error::InvalidCheckpoint)).
+    #[must_use]
+    pub fn resume_run(mut self, run_id: impl Into<String>) -> Self {
+        self.durable.run_id = Some(run_id.into());
+        self.durable.resume = true;
         self
     }
 

@@ -16,6 +16,7 @@ use crate::context::{NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContex
 use crate::graph::plan::{Edge, EdgeSource, Plan};
 use crate::graph::workflow::Workflow;
 use crate::result::Parts;
+use crate::run_store::{JournalEntry, now_millis};
 
 /// A node about to run, with the outputs that activated it.
 #[derive(Debug)]
@@ -58,6 +59,10 @@ pub(super) struct State<'w> {
     pub(super) events: Option<UnboundedSender<RunEvent>>,
     /// Log every node execution at `info` level.
     pub(super) debug: bool,
+    /// Completions not yet written to the run's store; `None` when the run is not kept.
+    pub(super) journal: Option<Vec<JournalEntry>>,
+    /// The durable run's id, handed to every node; `None` when the run is not kept.
+    pub(super) run_id: Option<Arc<str>>,
 }
 
 impl<'w> State<'w> {
@@ -95,6 +100,8 @@ impl<'w> State<'w> {
             stopping: false,
             events,
             debug: false,
+            journal: None,
+            run_id: None,
         }
     }
 
@@ -141,6 +148,7 @@ impl<'w> State<'w> {
         node_ctx.status = NodeStatus::Running;
         node_ctx.iteration = activation.iteration;
         node_ctx.resume = activation.resume;
+        node_ctx.run_id.clone_from(&self.run_id);
         node_ctx.set_concurrent(concurrent);
         node_ctx
     }
@@ -168,6 +176,15 @@ impl<'w> State<'w> {
         };
         let interrupt = result.is_interrupt();
         let (output, steering) = result.into_parts();
+        if let Some(journal) = &mut self.journal {
+            journal.push(entry(
+                &node_ctx,
+                interrupt,
+                &output,
+                steering.as_ref(),
+                duration,
+            ));
+        }
         let (route, next) = match steering {
             None => (None, None),
             Some(Parts {
@@ -250,6 +267,18 @@ impl<'w> State<'w> {
         let id = node_ctx.node_id.clone();
         node_ctx.status = NodeStatus::Failed;
         node_ctx.error = Some(reason.clone());
+        if let Some(journal) = &mut self.journal {
+            let mut failed = entry(
+                &node_ctx,
+                false,
+                &Value::Null,
+                None,
+                node_ctx.duration.unwrap_or_default(),
+            );
+            failed.status = NodeStatus::Failed;
+            failed.error = Some(reason.clone());
+            journal.push(failed);
+        }
         if self.debug {
             tracing::info!(
                 target: "nadoo_flow::backend",
@@ -389,5 +418,33 @@ impl<'w> State<'w> {
             });
             self.ctx.node_contexts.set_at(index, node_ctx);
         }
+    }
+}
+
+/// The journal entry of a node that ended with `output` (a success, or an interrupt).
+fn entry(
+    node_ctx: &NodeContext,
+    interrupt: bool,
+    output: &Value,
+    steering: Option<&Parts>,
+    duration: std::time::Duration,
+) -> JournalEntry {
+    JournalEntry {
+        node: node_ctx.node_id.to_string(),
+        iteration: node_ctx.iteration,
+        attempt: node_ctx.attempt,
+        status: if interrupt {
+            NodeStatus::Interrupted
+        } else {
+            NodeStatus::Success
+        },
+        output: output.clone(),
+        route: steering.and_then(|s| s.route.clone()),
+        next: steering.and_then(|s| s.next.clone()),
+        globals: steering.map(|s| s.globals.clone()).unwrap_or_default(),
+        metadata: steering.map(|s| s.metadata.clone()).unwrap_or_default(),
+        error: None,
+        finished: now_millis(),
+        duration_us: u64::try_from(duration.as_micros()).unwrap_or(u64::MAX),
     }
 }
