@@ -120,6 +120,7 @@ mod registry;
 mod result;
 pub mod run_store;
 pub mod scheduler;
+mod store_registry;
 mod workflow_file;
 
 #[doc(hidden)]
@@ -127,7 +128,7 @@ mod workflow_file;
 pub mod __private;
 
 pub use async_trait::async_trait;
-pub use nadoo_flow_macros::{backend, node};
+pub use nadoo_flow_macros::{backend, node, store};
 
 pub use crate::backend::{Backend, BackendConfig, BackendType, FactoryOutput};
 pub use crate::builtin::{EndNode, StartNode};
@@ -159,4 +160,5 @@ pub use crate::registry::{
 pub use crate::result::NodeResult;
 pub use crate::run_store::{JournalEntry, MemoryStore, RunFilter, RunRecord, RunStore, StoredRun};
 pub use crate::scheduler::{Checkpoint, ExecutionOptions, RunEvent, RunOptions};
+pub use crate::store_registry::{StoreRegistration, StoreRegistry, StoreType, StoreUrl, redact};
 pub use tokio_util::sync::CancellationToken;

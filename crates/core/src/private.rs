@@ -20,6 +20,8 @@ pub use crate::node_registry::{NODE_KINDS, NodeKindRegistration};
 pub use crate::registry::{
     BackendRegistration, RegistrationSite, WorkspaceBackend, deserialize_config,
 };
+/// Not public API. Used by generated code.
+pub use crate::store_registry::{StoreRegistration, WorkspaceStore};
 
 /// Not public API. Used by generated code: calls a `#[backend]` factory with its typed
 /// configuration deserialized from `config`.

@@ -40,6 +40,44 @@ pub(crate) fn backend(args: Args, item: Item) -> syn::Result<TokenStream> {
     })
 }
 
+/// `#[store("name")]`: the item plus one `inventory::submit!` of its registration.
+pub(crate) fn store(args: Args, item: Item) -> syn::Result<TokenStream> {
+    check_name(&args.name, "store name")?;
+    if let Some((key, _)) = &args.capabilities {
+        return Err(syn::Error::new(
+            key.span,
+            "unknown argument `capabilities` for #[store]; expected `crate = path`",
+        ));
+    }
+    let private = private_path(&args);
+    let name = &args.name;
+    let site = site(&private, name.span());
+    let (ident, attrs) = match &item {
+        Item::Struct(s) => {
+            reject_generics(&s.generics, "struct", "store")?;
+            (&s.ident, &s.attrs)
+        }
+        Item::Enum(e) => {
+            reject_generics(&e.generics, "enum", "store")?;
+            (&e.ident, &e.attrs)
+        }
+        other => {
+            return Err(syn::Error::new(
+                item_span(other),
+                "#[store] applies to a struct or an enum that implements `RunStore` and `StoreType`",
+            ));
+        }
+    };
+    let description = first_doc_line(attrs);
+    let ty = quote_spanned!(ident.span()=> #ident);
+    Ok(quote! {
+        #item
+        #private::inventory::submit! {
+            #private::StoreRegistration::of::<#ty>(#name, #site, #description)
+        }
+    })
+}
+
 /// `#[node("kind")]`: the item plus one element of the node-kind distributed slice.
 pub(crate) fn node(args: Args, item: Item) -> syn::Result<TokenStream> {
     check_name(&args.name, "node kind")?;

@@ -1,5 +1,5 @@
-//! **Implementation detail of `nadoo-flow`: the `#[backend("name")]` and `#[node("kind")]`
-//! attributes.**
+//! **Implementation detail of `nadoo-flow`: the `#[backend("name")]`, `#[node("kind")]` and
+//! `#[store("name")]` attributes.**
 //!
 //! Use it through `nadoo_flow::backend` or `nadoo_flow_core::backend`; the documentation
 //! lives there.
@@ -53,6 +53,26 @@ pub fn node(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(args as args::Args);
     let item = syn::parse_macro_input!(item as syn::Item);
     expand::node(args, item)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Registers a run store under a name, the scheme of its URLs: on a struct or enum that
+/// implements `RunStore` and `StoreType`.
+///
+/// ```text
+/// /// Keeps runs in a SQLite file.
+/// #[store("sqlite")]
+/// struct SqliteStore { /* ... */ }
+/// ```
+///
+/// The item is left unchanged; one `inventory::submit!` of a constant registration is added.
+/// `crate = path` says where `nadoo_flow_core` is.
+#[proc_macro_attribute]
+pub fn store(args: TokenStream, item: TokenStream) -> TokenStream {
+    let args = syn::parse_macro_input!(args as args::Args);
+    let item = syn::parse_macro_input!(item as syn::Item);
+    expand::store(args, item)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }
