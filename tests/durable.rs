@@ -268,7 +268,11 @@ async fn a_run_dropped_at_any_point_is_finished_by_resume_without_rerunning_jour
         for e in &stored.journal {
             *entries.entry((e.node.clone(), e.iteration)).or_default() += 1;
         }
-        assert_eq!(entries.len(), 16, "crash point {at}: start and 15 steps: {entries:?}");
+        assert_eq!(
+            entries.len(),
+            16,
+            "crash point {at}: start and 15 steps: {entries:?}"
+        );
         assert!(
             entries.values().all(|&n| n == 1),
             "crash point {at}: {entries:?}"
