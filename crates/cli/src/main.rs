@@ -3,6 +3,11 @@
 //! ```text
 //! nadoo-flow backends [--json]
 //! nadoo-flow run FILE [--backend NAME] [--config FILE] [--set key=value]... [--json]
+//!                     [--store URL|none] [--run-id ID]
+//! nadoo-flow resume ID [--store URL] [--set key=value]... [--backend NAME] [--json]
+//! nadoo-flow runs [--store URL] [--status STATUS] [--json]
+//! nadoo-flow runs show ID [--store URL] [--json]
+//! nadoo-flow runs prune --older-than DURATION [--store URL]
 //! nadoo-flow validate FILE [--json]
 //! nadoo-flow graph FILE [--format dot|mermaid]
 //! nadoo-flow worker [--backend NAME] [--config FILE]
@@ -14,7 +19,10 @@
 mod backends;
 mod failure;
 mod graph;
+mod resume;
 mod run;
+mod runs;
+mod store;
 mod validate;
 mod worker;
 
@@ -58,9 +66,55 @@ enum Command {
         /// (`--set n=3`, `--set tags='["a"]'`), as text otherwise. Repeatable.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// Print one JSON object: status, outputs, globals, path, error.
+        /// Print one JSON object: run id, status, outputs, globals, path, error.
         #[arg(long)]
         json: bool,
+        /// Keep the run in this store (`sqlite://FILE`, `nats://HOST:PORT`, `memory://`), or
+        /// `none`. Default: NADOO_STORE, `[store] url`, else an SQLite file under the user's
+        /// state directory.
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        /// Name the run (default: a new UUID); an id the store already holds is refused.
+        #[arg(long, value_name = "ID")]
+        run_id: Option<String>,
+    },
+    /// Continue a stored run that crashed or waits for input.
+    Resume {
+        /// The run's id, as `run` printed it.
+        run_id: String,
+        /// The store that keeps it (default: as for `run`).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        /// A value for the node that interrupted the run: `--set approved=true`. The values
+        /// become that node's output. Repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// The backend to run on (default: as for `run`).
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
+        /// A nadoo.toml with the default backend, engine options and store.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Print one JSON object, as `run --json` does.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the runs a store keeps, newest first; `runs show ID`, `runs prune`.
+    Runs {
+        #[command(subcommand)]
+        command: Option<RunsCommand>,
+        /// The store (default: as for `run`).
+        #[arg(long, value_name = "URL", global = true)]
+        store: Option<String>,
+        /// Only runs with this status: running, success, failed, interrupted.
+        #[arg(long, value_name = "STATUS")]
+        status: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long, global = true)]
+        json: bool,
+        /// A nadoo.toml that names the store.
+        #[arg(long, value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
     },
     /// Check a workflow file without running it.
     Validate {
@@ -89,6 +143,22 @@ enum Command {
     },
 }
 
+/// `runs show` and `runs prune`.
+#[derive(Debug, Subcommand)]
+enum RunsCommand {
+    /// One run: its record, path, and each node's status, executions and output.
+    Show {
+        /// The run's id.
+        run_id: String,
+    },
+    /// Delete finished runs (success or failed) last changed longer ago than DURATION.
+    Prune {
+        /// How old a finished run must be to go: 90s, 30m, 12h, 7d, 2w.
+        #[arg(long, value_name = "DURATION")]
+        older_than: String,
+    },
+}
+
 /// Graph languages `graph` can write.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum GraphFormat {
@@ -96,6 +166,32 @@ enum GraphFormat {
     Dot,
     /// Mermaid, for Markdown that renders it (GitHub, GitLab, docs sites).
     Mermaid,
+}
+
+/// `runs`, `runs show`, `runs prune`.
+fn runs_command(
+    command: Option<RunsCommand>,
+    store: Option<String>,
+    status: Option<String>,
+    json: bool,
+    config: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let settings = run::settings(None, config.as_ref(), store.as_ref())?;
+    run::runtime()?.block_on(async {
+        let store = store::required(&settings).await?;
+        match command {
+            None => {
+                let filter = runs::filter(status.as_deref())?;
+                runs::list(&store.list(&filter).await?, json)
+            }
+            Some(RunsCommand::Show { run_id }) => runs::show(&store.get(&run_id).await?, json),
+            Some(RunsCommand::Prune { older_than }) => {
+                let age = runs::parse_age(&older_than)?;
+                let pruned = store.prune(runs::cutoff(age)).await?;
+                runs::pruned(pruned, store.url())
+            }
+        }
+    })
 }
 
 fn main() -> ExitCode {
@@ -108,13 +204,39 @@ fn main() -> ExitCode {
             config,
             set,
             json,
+            store,
+            run_id,
         } => run::run(&run::Args {
             file,
             backend,
             config,
             set,
             json,
+            store,
+            run_id,
         }),
+        Command::Resume {
+            run_id,
+            store,
+            set,
+            backend,
+            config,
+            json,
+        } => resume::run(&resume::Args {
+            run_id,
+            backend,
+            config,
+            set,
+            json,
+            store,
+        }),
+        Command::Runs {
+            command,
+            store,
+            status,
+            json,
+            config,
+        } => runs_command(command, store, status, json, config),
         Command::Validate { file, json } => validate::run(&file, json),
         Command::Graph { file, format } => graph::run(&file, format),
         Command::Worker { backend, config } => worker::run(backend, config),

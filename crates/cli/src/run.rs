@@ -4,11 +4,13 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use nadoo_flow::{
-    Explicit, NodeStatus, RunEvent, RunOptions, Settings, Workflow, WorkflowContext, WorkflowStatus,
+    Backend, Explicit, NodeStatus, RunEvent, RunOptions, Settings, Workflow, WorkflowContext,
+    WorkflowStatus,
 };
 use serde_json::{Map, Value, json};
 
 use crate::failure::Failure;
+use crate::store;
 
 /// The arguments of `run`.
 #[derive(Debug)]
@@ -18,49 +20,104 @@ pub(crate) struct Args {
     pub(crate) config: Option<PathBuf>,
     pub(crate) set: Vec<String>,
     pub(crate) json: bool,
+    pub(crate) store: Option<String>,
+    pub(crate) run_id: Option<String>,
 }
 
 pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let input = parse_sets(&args.set)?;
-    // Precedence: these flags, then NADOO_BACKEND / NADOO_DEBUG / NADOO_MAX_WORKERS, then the
-    // file (--config, else NADOO_CONFIG), then defaults.
-    let mut explicit = Explicit::new();
-    if let Some(backend) = &args.backend {
-        explicit = explicit.backend(backend.clone());
-    }
-    if let Some(config) = &args.config {
-        explicit = explicit.config_path(config.clone());
-    }
-    let settings = Settings::resolve(explicit)?;
+    let settings = settings(
+        args.backend.as_ref(),
+        args.config.as_ref(),
+        args.store.as_ref(),
+    )?;
     let workflow = Workflow::from_toml_file(&args.file)?;
     let backend = settings.create_backend()?;
-    let options = RunOptions::new();
 
-    let runtime = tokio::runtime::Runtime::new()
-        .map_err(|e| Failure::Usage(format!("cannot start the async runtime: {e}")))?;
-    let progress = !args.json && std::io::stderr().is_terminal();
+    let runtime = runtime()?;
     let done = runtime.block_on(async {
+        let store = store::open(&settings).await?;
         let context = WorkflowContext::new().with_input(Value::Object(input));
-        if !progress {
-            return backend.run_workflow(&workflow, context, options).await;
+        let run_id = args
+            .run_id
+            .clone()
+            .unwrap_or_else(|| context.workflow_id.clone());
+        let mut options = RunOptions::new().run_id(&run_id);
+        if let Some(store) = store {
+            // The record keeps the file itself, so that `resume` needs only the run's id.
+            let definition = std::fs::read_to_string(&args.file)
+                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", args.file.display())))?;
+            options = options.store(store).definition(definition);
         }
-        let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
-        let printer = tokio::spawn(async move {
-            while let Some(event) = events.recv().await {
-                print_progress(&event);
-            }
-        });
-        let done = backend
-            .run_workflow(&workflow, context, options.events(sender))
-            .await;
-        let _ = printer.await;
-        done
+        eprintln!("run {run_id}");
+        drive(backend.as_ref(), &workflow, context, options, args.json).await
     })?;
+    finish(done, workflow, backend.name(), args.json)
+}
 
-    if args.json {
+/// Settings from the flags, the environment and the configuration file.
+pub(crate) fn settings(
+    backend: Option<&String>,
+    config: Option<&PathBuf>,
+    store: Option<&String>,
+) -> Result<Settings, Failure> {
+    // Precedence: these flags, then NADOO_BACKEND / NADOO_DEBUG / NADOO_MAX_WORKERS /
+    // NADOO_STORE, then the file (--config, else NADOO_CONFIG), then defaults.
+    let mut explicit = Explicit::new();
+    if let Some(backend) = backend {
+        explicit = explicit.backend(backend.clone());
+    }
+    if let Some(config) = config {
+        explicit = explicit.config_path(config.clone());
+    }
+    if let Some(store) = store {
+        explicit = explicit.store(store.clone());
+    }
+    Ok(Settings::resolve(explicit)?)
+}
+
+/// The async runtime a command runs in.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| Failure::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// Runs (or resumes) `workflow`, showing progress on a terminal unless `json`.
+pub(crate) async fn drive(
+    backend: &dyn Backend,
+    workflow: &Workflow,
+    context: WorkflowContext,
+    options: RunOptions,
+    json: bool,
+) -> Result<WorkflowContext, Failure> {
+    let progress = !json && std::io::stderr().is_terminal();
+    if !progress {
+        return Ok(backend.run_workflow(workflow, context, options).await?);
+    }
+    let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+    let printer = tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            print_progress(&event);
+        }
+    });
+    let done = backend
+        .run_workflow(workflow, context, options.events(sender))
+        .await;
+    let _ = printer.await;
+    Ok(done?)
+}
+
+/// Prints the report of a finished run and gives the command's outcome.
+pub(crate) fn finish(
+    done: WorkflowContext,
+    workflow: Workflow,
+    backend: &str,
+    json: bool,
+) -> Result<(), Failure> {
+    if json {
         print_json(&done)?;
     } else {
-        print_human(&done, backend.name())?;
+        print_human(&done, backend)?;
     }
     let status = done.status;
     // The process ends right after this: freeing a large workflow and its run node by node
@@ -74,7 +131,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 }
 
 /// `--set key=value` pairs as globals; values are JSON when they parse, text otherwise.
-fn parse_sets(sets: &[String]) -> Result<Map<String, Value>, Failure> {
+pub(crate) fn parse_sets(sets: &[String]) -> Result<Map<String, Value>, Failure> {
     let mut input = Map::new();
     for set in sets {
         let Some((key, value)) = set.split_once('=') else {
@@ -96,6 +153,7 @@ fn parse_sets(sets: &[String]) -> Result<Map<String, Value>, Failure> {
 /// The `run --json` report.
 pub(crate) fn report(done: &WorkflowContext) -> Value {
     json!({
+        "run_id": done.workflow_id,
         "status": done.status.as_str(),
         "outputs": done.outputs(),
         "globals": done.globals.as_ref(),

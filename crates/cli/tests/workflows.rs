@@ -13,11 +13,19 @@ fn example(name: &str) -> String {
     root.join(format!("{name}.toml")).display().to_string()
 }
 
+/// A state directory of this test process's own, where the CLI keeps its default run store,
+/// so that tests never write to the user's.
+fn state_home() -> PathBuf {
+    std::env::temp_dir().join(format!("nadoo-flow-cli-tests-{}", std::process::id()))
+}
+
 fn nadoo_flow(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nadoo-flow"))
         .args(args)
         .env_remove("NADOO_BACKEND")
         .env_remove("NADOO_CONFIG")
+        .env_remove("NADOO_STORE")
+        .env("XDG_STATE_HOME", state_home())
         .output()
         .expect("the binary runs")
 }
@@ -49,11 +57,22 @@ fn workflow_file(text: &str) -> (tempfile::TempDir, String) {
 
 #[test]
 fn hello_runs_and_reports_json() {
-    let (code, report) = run_json(&["run", &example("hello"), "--json"]);
-    assert_eq!(code, Some(0));
+    let out = nadoo_flow(&[
+        "run",
+        &example("hello"),
+        "--json",
+        "--store",
+        "none",
+        "--run-id",
+        "hello-1",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "run hello-1\n");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(
         report,
         json!({
+            "run_id": "hello-1",
             "status": "success",
             "outputs": { "start": {}, "greet": { "text": "Hello, world!" } },
             "globals": { "name": "world" },
@@ -414,7 +433,9 @@ fn nadoo_flow_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
     command
         .args(args)
         .env_remove("NADOO_BACKEND")
-        .env_remove("NADOO_CONFIG");
+        .env_remove("NADOO_CONFIG")
+        .env_remove("NADOO_STORE")
+        .env("XDG_STATE_HOME", state_home());
     for (var, value) in env {
         command.env(var, value);
     }
@@ -473,6 +494,8 @@ fn on_a_terminal(args: &[&str]) -> String {
         .args(["-qec", &command, "/dev/null"])
         .env_remove("NADOO_BACKEND")
         .env_remove("NADOO_CONFIG")
+        .env_remove("NADOO_STORE")
+        .env("XDG_STATE_HOME", state_home())
         .output()
         .expect("`script` runs (package bsdutils)");
     String::from_utf8_lossy(&out.stdout).replace('\r', "")
@@ -513,4 +536,50 @@ fn worker_on_a_backend_without_workers_says_so() {
     let out = nadoo_flow(&["worker", "--backend", "natve"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("did you mean `native`?"));
+}
+
+#[test]
+fn a_store_that_cannot_be_used_is_a_usage_error_naming_it() {
+    let hello = example("hello");
+    let out = nadoo_flow(&["run", &hello, "--store", "memroy://"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: unknown run store `memroy` (did you mean `memory`?)"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = nadoo_flow(&["run", &hello, "--store", "runs.db"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid run store URL `runs.db`"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = nadoo_flow_with_env(&["runs"], &[("NADOO_STORE", "none")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: no run store"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = nadoo_flow(&["resume", "nope", "--store", "memory://"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: run `nope` is not in run store `memory://`\n"
+    );
+
+    let out = nadoo_flow(&[
+        "runs",
+        "prune",
+        "--older-than",
+        "soon",
+        "--store",
+        "memory://",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--older-than `soon` is not a duration"));
 }

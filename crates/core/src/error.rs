@@ -209,7 +209,7 @@ pub enum Error {
     #[error(
         "unknown run store `{name}`{}; {}",
         DidYouMean(suggestion),
-        Available(available)
+        Stores(available)
     )]
     UnknownStore {
         /// The name that was asked for.
@@ -371,6 +371,14 @@ impl fmt::Display for Available<'_> {
             f.write_str(name)?;
         }
         Ok(())
+    }
+}
+
+struct Stores<'a>(&'a [&'static str]);
+
+impl fmt::Display for Stores<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "available run stores: {}", self.0.join(", "))
     }
 }
 

@@ -135,7 +135,7 @@ pub use crate::builtin::{EndNode, StartNode};
 pub use crate::capabilities::{Capabilities, Capability};
 pub use crate::config::{
     ConfigFile, EngineOptions, EnvConfig, Explicit, NADOO_BACKEND, NADOO_CONFIG, NADOO_DEBUG,
-    NADOO_MAX_WORKERS, RegistrySection, SettingSource, Settings,
+    NADOO_MAX_WORKERS, NADOO_STORE, RegistrySection, SettingSource, Settings, StoreSection,
 };
 pub use crate::context::NodeContexts;
 pub use crate::context::{

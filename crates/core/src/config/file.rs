@@ -48,6 +48,8 @@ pub struct ConfigFile {
     pub execution: EngineOptions,
     /// `[backends.<name>]`: each backend's own settings.
     pub backends: BTreeMap<String, toml::Table>,
+    /// `[store]`: where runs are kept.
+    pub store: StoreSection,
     /// The file this was read from, and its text, to locate errors found later.
     #[serde(skip)]
     origin: Option<(String, String)>,
@@ -60,6 +62,26 @@ pub struct ConfigFile {
 pub struct RegistrySection {
     /// The default backend's name.
     pub default: Option<String>,
+}
+
+/// `[store]` of a `nadoo.toml`. Its `Debug` hides a password in the URL.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct StoreSection {
+    /// The run store's URL (`sqlite:///var/lib/nadoo/runs.db`), or `none`.
+    pub url: Option<String>,
+}
+
+impl std::fmt::Debug for StoreSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSection")
+            .field(
+                "url",
+                &self.url.as_deref().map(crate::store_registry::redact),
+            )
+            .finish()
+    }
 }
 
 impl ConfigFile {

@@ -9,7 +9,7 @@ mod file;
 mod settings;
 
 pub use self::env::{EnvConfig, NADOO_BACKEND, NADOO_CONFIG, NADOO_DEBUG, NADOO_MAX_WORKERS};
-pub use self::file::{ConfigFile, RegistrySection};
-pub use self::settings::{Explicit, Settings};
+pub use self::file::{ConfigFile, RegistrySection, StoreSection};
+pub use self::settings::{Explicit, NADOO_STORE, Settings};
 pub use crate::diagnostics::SettingSource;
 pub use crate::scheduler::EngineOptions;

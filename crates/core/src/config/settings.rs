@@ -10,6 +10,7 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::registry::BackendRegistry;
 use crate::scheduler::EngineOptions;
+use crate::store_registry::redact;
 
 /// What the program says explicitly (API call or CLI flag): the highest precedence.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,6 +22,8 @@ pub struct Explicit {
     pub config_path: Option<PathBuf>,
     /// Engine options.
     pub engine: EngineOptions,
+    /// The run store's URL (`--store`), or `none`.
+    pub store: Option<String>,
 }
 
 impl Explicit {
@@ -49,7 +52,17 @@ impl Explicit {
         self.engine = engine;
         self
     }
+
+    /// Keep runs in the store at `url` (`none`: keep nothing).
+    #[must_use]
+    pub fn store(mut self, url: impl Into<String>) -> Self {
+        self.store = Some(url.into());
+        self
+    }
 }
+
+/// The variable that names the run store's URL.
+pub const NADOO_STORE: &str = "NADOO_STORE";
 
 /// The backend to run and its configuration, resolved from every source with the precedence
 /// explicit > environment > file > defaults.
@@ -59,7 +72,9 @@ impl Explicit {
 /// - engine options, key by key: explicit, then `NADOO_DEBUG` / `NADOO_MAX_WORKERS`, then
 ///   `[execution]`;
 /// - the file: `--config`, then `NADOO_CONFIG`; none is fine;
-/// - the backend's own settings: `[backends.<name>]`.
+/// - the backend's own settings: `[backends.<name>]`;
+/// - the run store's URL: explicit, then `NADOO_STORE`, then `[store] url`; none is fine (a
+///   program decides its default; the CLI's is an SQLite file).
 ///
 /// ```
 /// use nadoo_flow_core::{Explicit, Settings};
@@ -81,6 +96,8 @@ pub struct Settings {
     pub engine: EngineOptions,
     /// The backend's own settings from the file.
     pub backend_config: Map<String, Value>,
+    /// The run store's URL, if any source names one (`none` means: keep nothing).
+    pub store: Option<String>,
     file: Option<ConfigFile>,
 }
 
@@ -119,6 +136,7 @@ impl std::fmt::Debug for Settings {
             .field("backend_source", &self.backend_source)
             .field("engine", &self.engine)
             .field("backend_config", &redacted)
+            .field("store", &self.store.as_deref().map(redact))
             .finish_non_exhaustive()
     }
 }
@@ -142,6 +160,7 @@ impl Settings {
         explicit: Explicit,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self> {
+        let env_store = lookup(NADOO_STORE).filter(|url| !url.is_empty());
         let env = EnvConfig::from_lookup(lookup)?;
         let file = match explicit.config_path.as_ref().or(env.config_path.as_ref()) {
             Some(path) => Some(ConfigFile::read(path)?),
@@ -170,11 +189,16 @@ impl Settings {
                 _ => Map::new(),
             })
             .unwrap_or_default();
+        let store = explicit
+            .store
+            .or(env_store)
+            .or_else(|| file.as_ref().and_then(|f| f.store.url.clone()));
         Ok(Settings {
             backend,
             backend_source,
             engine,
             backend_config,
+            store,
             file,
         })
     }

@@ -61,6 +61,10 @@ pub(crate) struct Queue {
     searching: AtomicUsize,
     /// Set once a node interrupted or failed the run: no runner starts another node.
     halted: AtomicBool,
+    #[expect(
+        clippy::vec_box,
+        reason = "a node travels as one pointer between threads, allocated and freed by the scheduler"
+    )]
     finished: Mutex<Vec<Box<Launch>>>,
     /// Wakes the scheduler once a node finished while it waited.
     scheduler: AtomicWaker,
@@ -209,6 +213,10 @@ pub(crate) struct Tasks {
     spawn: Spawn,
     queue: Arc<Queue>,
     /// Finished nodes taken from the queue and not yet handed to the scheduler's loop.
+    #[expect(
+        clippy::vec_box,
+        reason = "a node travels as one pointer between threads, allocated and freed by the scheduler"
+    )]
     finished: Vec<Box<Launch>>,
     runners: Vec<AbortOnDropHandle<()>>,
     max_runners: usize,
