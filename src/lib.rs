@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | `native` | [`nadoo-flow-native`](backends::native): runs workflows in-process on tokio | ✔ |
 //! | `nats` | [`nadoo-flow-nats`](backends::nats): runs node executions on NATS JetStream workers | |
+//! | `sqlite` | [`nadoo-flow-store-sqlite`](stores::sqlite): keeps durable runs in an SQLite file (`sqlite://PATH`) | ✔ |
 //!
 //! Each enabled backend appears in [`BackendRegistry::list_available`]; asking for a backend
 //! of this workspace whose feature is off gives [`Error::BackendNotCompiled`], which names the
@@ -113,4 +114,17 @@ macro_rules! workspace_backends {
 workspace_backends! {
     native: "native" => nadoo_flow_native,
     nats: "nats" => nadoo_flow_nats,
+}
+
+/// The run store crates enabled by this build's features.
+pub mod stores {
+    /// The `sqlite` run store.
+    #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+    pub use ::nadoo_flow_store_sqlite as sqlite;
+}
+
+// A known store whose feature is off says which feature to enable.
+nadoo_flow_core::__private::inventory::submit! {
+    nadoo_flow_core::__private::WorkspaceStore::new("sqlite", "sqlite")
 }

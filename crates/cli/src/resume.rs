@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use nadoo_flow::{RunOptions, Workflow, WorkflowContext};
+use nadoo_flow::{Error, RunOptions, Workflow, WorkflowContext};
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -32,6 +32,13 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let (done, workflow) = runtime.block_on(async {
         let store = store::required(&settings).await?;
         let stored = store.get(&args.run_id).await?;
+        if stored.record.is_finished() {
+            return Err(Error::RunFinished {
+                run_id: args.run_id.clone(),
+                status: stored.record.status.as_str().to_owned(),
+            }
+            .into());
+        }
         let Some(definition) = stored.record.definition else {
             return Err(Failure::Usage(format!(
                 "run `{}` was started by a program, not from a workflow file, so its record \

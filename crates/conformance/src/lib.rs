@@ -30,6 +30,7 @@ mod areas;
 mod check;
 pub mod kinds;
 mod recording;
+pub mod stores;
 
 use std::process::ExitCode;
 
