@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! nadoo-flow backends [--json]
+//! nadoo-flow stores [--json]
 //! nadoo-flow run FILE [--backend NAME] [--config FILE] [--set key=value]... [--json]
 //!                     [--store URL|none] [--run-id ID]
 //! nadoo-flow resume ID [--store URL] [--set key=value]... [--backend NAME] [--json]
@@ -23,6 +24,7 @@ mod resume;
 mod run;
 mod runs;
 mod store;
+mod stores;
 mod validate;
 mod worker;
 
@@ -48,6 +50,12 @@ struct Cli {
 enum Command {
     /// List the linked backends: name, version, crate, capabilities, description.
     Backends {
+        /// Print one JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the linked run stores: URL scheme, crate, description.
+    Stores {
         /// Print one JSON array instead of a table.
         #[arg(long)]
         json: bool,
@@ -198,6 +206,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Backends { json } => backends::run(json),
+        Command::Stores { json } => stores::run(json),
         Command::Run {
             file,
             backend,

@@ -1,6 +1,8 @@
 //! Durable runs through the binary: a person in the loop with `resume --set`, and a run
 //! SIGKILLed at twenty points of its life, each finished by `resume` in another process.
 
+#![cfg(all(feature = "native", feature = "sqlite"))]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -243,4 +245,22 @@ fn a_run_killed_at_twenty_points_is_finished_by_resume_without_repeating_finishe
     );
     // Give the store time to settle before the directory goes.
     std::thread::sleep(Duration::from_millis(10));
+}
+
+#[test]
+fn stores_lists_what_is_linked() {
+    let out = Command::new(BIN)
+        .args(["stores", "--json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let stores = json_of(&out);
+    let names: Vec<&str> = stores
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["memory", "sqlite"]);
+    assert_eq!(stores[1]["crate"], "nadoo-flow-store-sqlite");
 }

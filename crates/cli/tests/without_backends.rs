@@ -40,3 +40,16 @@ fn backends_lists_nothing_and_says_so() {
         String::from_utf8_lossy(&out.stdout).starts_with("no backend is linked into this binary")
     );
 }
+
+#[test]
+fn asking_for_a_store_that_is_not_compiled_names_its_feature() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nadoo-flow"))
+        .args(["runs", "--store", "sqlite://runs.db"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: run store `sqlite` is not compiled into this program; enable Cargo feature `sqlite` of nadoo-flow\n"
+    );
+}

@@ -1,5 +1,6 @@
 //! [`SqliteStore`]: the `RunStore` methods as SQL, run on the blocking pool.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -40,6 +41,11 @@ pub struct SqliteStore {
     path: PathBuf,
     url: String,
     conn: Arc<Mutex<Connection>>,
+    /// Where each run's journal ends, once this store has appended to it: the next append
+    /// needs no query to find out. A run is appended to by the one process that holds its
+    /// lease; should another have appended meanwhile, the key conflict sends the append to
+    /// read where the journal ends after all.
+    next_seq: Arc<Mutex<HashMap<String, i64>>>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -94,6 +100,7 @@ impl SqliteStore {
             path,
             url,
             conn: Arc::new(Mutex::new(conn)),
+            next_seq: Arc::default(),
         })
     }
 
@@ -207,6 +214,21 @@ fn record(url: &str, row: Row) -> Result<RunRecord> {
     })
 }
 
+/// The sequence number after the last entry of a run's journal.
+fn journal_end(conn: &Connection, url: &str, run_id: &str) -> Result<i64> {
+    conn.prepare_cached("SELECT COALESCE(MAX(seq) + 1, 0) FROM journal WHERE run_id = ?1")
+        .and_then(|mut query| query.query_row([run_id], |row| row.get(0)))
+        .map_err(sql(url))
+}
+
+/// Whether an insert met an existing key: another writer appended to the same run.
+fn is_conflict(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::ConstraintViolation
+    )
+}
+
 fn exists(conn: &Connection, url: &str, run_id: &str) -> Result<bool> {
     conn.query_row("SELECT 1 FROM runs WHERE run_id = ?1", [run_id], |_| Ok(()))
         .optional()
@@ -288,37 +310,50 @@ impl RunStore for SqliteStore {
                     .map_err(|e| corrupt(&self.url, &run_id, "journal entry", e))?,
             );
         }
+        let next_seq = Arc::clone(&self.next_seq);
         self.with(move |conn, url| {
             // One transaction: the entries are kept all together or not at all.
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql(url))?;
-            if !exists(&tx, url, &run_id)? {
-                return Err(unknown(url, &run_id));
-            }
-            let next: i64 = tx
-                .query_row(
-                    "SELECT COALESCE(MAX(seq) + 1, 0) FROM journal WHERE run_id = ?1",
-                    [&run_id],
-                    |row| row.get(0),
-                )
-                .map_err(sql(url))?;
+            let cached = next_seq
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&run_id)
+                .copied();
+            let mut next = match cached {
+                Some(next) => next,
+                None => {
+                    if !exists(&tx, url, &run_id)? {
+                        return Err(unknown(url, &run_id));
+                    }
+                    journal_end(&tx, url, &run_id)?
+                }
+            };
             {
                 let mut insert = tx
                     .prepare_cached("INSERT INTO journal (run_id, seq, entry) VALUES (?1, ?2, ?3)")
                     .map_err(sql(url))?;
-                for (seq, text) in (next..).zip(&texts) {
-                    insert
-                        .execute(params![run_id, seq, text])
-                        .map_err(sql(url))?;
+                for text in &texts {
+                    match insert.execute(params![run_id, next, text]) {
+                        Ok(_) => {}
+                        Err(e) if is_conflict(&e) => {
+                            next = journal_end(&tx, url, &run_id)?;
+                            insert
+                                .execute(params![run_id, next, text])
+                                .map_err(sql(url))?;
+                        }
+                        Err(e) => return Err(sql(url)(e)),
+                    }
+                    next += 1;
                 }
             }
-            tx.execute(
-                "UPDATE runs SET updated = ?2 WHERE run_id = ?1",
-                params![run_id, now_millis().cast_signed()],
-            )
-            .map_err(sql(url))?;
-            tx.commit().map_err(sql(url))
+            tx.commit().map_err(sql(url))?;
+            next_seq
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(run_id, next);
+            Ok(())
         })
         .await
     }
@@ -379,6 +414,11 @@ impl RunStore for SqliteStore {
                         .map_err(|e| corrupt(url, &run_id, "journal entry", e))
                 })
                 .collect::<Result<Vec<JournalEntry>>>()?;
+            let mut record = record;
+            // Appends do not touch the record: it changed last with its newest entry.
+            if let Some(last) = journal.last() {
+                record.updated = record.updated.max(last.finished);
+            }
             Ok(StoredRun { record, journal })
         })
         .await
@@ -481,7 +521,12 @@ impl RunStore for SqliteStore {
     }
 
     async fn prune(&self, before: Millis) -> Result<usize> {
+        let next_seq = Arc::clone(&self.next_seq);
         self.with(move |conn, url| {
+            next_seq
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql(url))?;

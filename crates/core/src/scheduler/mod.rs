@@ -48,8 +48,8 @@ mod tasks;
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc::UnboundedSender;
 
 pub use self::engine_options::EngineOptions;
@@ -135,6 +135,14 @@ impl<F: std::future::Future<Output = Finished>> InFlight<F> {
         match self {
             InFlight::Here(futures) => futures.next().await,
             InFlight::Tasks(tasks) => tasks.next().await,
+        }
+    }
+
+    /// A node that has finished already, if any, without waiting.
+    fn try_next(&mut self) -> Option<Finished> {
+        match self {
+            InFlight::Here(futures) => futures.next().now_or_never().flatten(),
+            InFlight::Tasks(tasks) => tasks.try_next(),
         }
     }
 }
@@ -304,15 +312,18 @@ async fn drive<B: NodeExecutor + ?Sized>(
                 next = in_flight.next() => next,
             },
         };
-        let Some((index, iteration, (node_ctx, outcome, duration))) = next else {
-            continue;
-        };
-        let finished = state.finish(index, iteration, node_ctx, outcome, duration);
-        if finished.is_err() || state.stopping {
-            recall(&mut in_flight, &mut state);
-        }
-        if let Err(reason) = finished {
-            break Some(reason);
+        // Every node that has finished by now is recorded before anything new starts, so
+        // that a durable run journals them in one write.
+        let mut next = next;
+        while let Some((index, iteration, (node_ctx, outcome, duration))) = next {
+            let finished = state.finish(index, iteration, node_ctx, outcome, duration);
+            if finished.is_err() || state.stopping {
+                recall(&mut in_flight, &mut state);
+            }
+            if let Err(reason) = finished {
+                break 'run Some(reason);
+            }
+            next = in_flight.try_next();
         }
     };
     recall(&mut in_flight, &mut state);

@@ -302,23 +302,44 @@ impl Tasks {
             }
             // Registered before looking, so a node finishing in between wakes this task.
             self.queue.scheduler.register(cx.waker());
-            std::mem::swap(&mut self.finished, &mut lock(&self.queue.finished));
-            // Oldest last, so that `pop` hands them over in the order they finished.
-            self.finished.reverse();
-            match self.finished.pop() {
+            match self.take_finished() {
                 Some(launch) => Poll::Ready(launch),
                 None => Poll::Pending,
             }
         })
         .await;
+        Some(self.hand_back(launch))
+    }
+
+    /// A node that has finished already, without waiting for one.
+    pub(crate) fn try_next(&mut self) -> Option<Finished> {
+        if self.len == 0 {
+            return None;
+        }
+        let launch = match self.finished.pop() {
+            Some(launch) => launch,
+            None => self.take_finished()?,
+        };
+        Some(self.hand_back(launch))
+    }
+
+    /// Takes every node that finished since the last look, and returns the oldest.
+    fn take_finished(&mut self) -> Option<Box<Launch>> {
+        std::mem::swap(&mut self.finished, &mut lock(&self.queue.finished));
+        // Oldest last, so that `pop` hands them over in the order they finished.
+        self.finished.reverse();
+        self.finished.pop()
+    }
+
+    fn hand_back(&mut self, launch: Box<Launch>) -> Finished {
         self.len -= 1;
         let (outcome, duration) = launch
             .result
             .unwrap_or_else(|| (Outcome::Failed(LOST.to_owned()), Duration::ZERO));
-        Some((
+        (
             launch.index,
             launch.iteration,
             (launch.node_ctx, outcome, duration),
-        ))
+        )
     }
 }

@@ -1,0 +1,4 @@
+#[nadoo_flow_core::store("function")]
+fn open() {}
+
+fn main() {}
