@@ -115,6 +115,17 @@ impl SqliteStore {
         &self,
         work: impl FnOnce(&mut Connection, &str) -> Result<T> + Send + 'static,
     ) -> Result<T> {
+        // On a multi-threaded runtime the short write runs where the caller is, its worker's
+        // other tasks moving to another thread meanwhile: no hand-over to the blocking pool
+        // and back for every journal append.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current()
+            && runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            return tokio::task::block_in_place(|| {
+                let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+                work(&mut conn, &self.url)
+            });
+        }
         let conn = Arc::clone(&self.conn);
         let url = self.url.clone();
         let failed_url = self.url.clone();

@@ -312,8 +312,9 @@ async fn drive<B: NodeExecutor + ?Sized>(
                 next = in_flight.next() => next,
             },
         };
-        // Every node that has finished by now is recorded before anything new starts, so
-        // that a durable run journals them in one write.
+        // In a durable run, every node that has finished by now is recorded before anything
+        // new starts, so that they are journaled in one write. (Other runs hand the runners
+        // their next node at once.)
         let mut next = next;
         while let Some((index, iteration, (node_ctx, outcome, duration))) = next {
             let finished = state.finish(index, iteration, node_ctx, outcome, duration);
@@ -323,7 +324,11 @@ async fn drive<B: NodeExecutor + ?Sized>(
             if let Err(reason) = finished {
                 break 'run Some(reason);
             }
-            next = in_flight.try_next();
+            next = if journal.is_some() {
+                in_flight.try_next()
+            } else {
+                None
+            };
         }
     };
     recall(&mut in_flight, &mut state);
