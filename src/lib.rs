@@ -128,3 +128,6 @@ pub mod stores {
 nadoo_flow_core::__private::inventory::submit! {
     nadoo_flow_core::__private::WorkspaceStore::new("sqlite", "sqlite")
 }
+nadoo_flow_core::__private::inventory::submit! {
+    nadoo_flow_core::__private::WorkspaceStore::new("nats", "nats")
+}

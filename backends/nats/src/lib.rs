@@ -4,6 +4,7 @@
 mod backend;
 mod client;
 mod config;
+mod store;
 mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -11,3 +12,4 @@ pub mod worker;
 
 pub use crate::backend::NatsBackend;
 pub use crate::config::NatsConfig;
+pub use crate::store::{NatsStore, NatsStoreConfig};

@@ -147,3 +147,110 @@ fn a_worker_stopped_with_ctrl_c_finishes_its_task() {
         "the worker exits cleanly after finishing: {exit:?}"
     );
 }
+
+/// Each node's number of journal entries, from `runs show --json`.
+fn recorded(store: &str, run_id: &str) -> Vec<(String, u64)> {
+    let (out, shown) = run_json(&["runs", "show", run_id, "--store", store, "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    shown["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|n| {
+            (
+                n["id"].as_str().unwrap_or_default().to_owned(),
+                n["attempts"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_killed_coordinator_is_resumed_by_another_process_from_the_nats_store() {
+    let server = NatsServer::start();
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = config_file(dir.path(), &server, "clicrash");
+    let config_arg = config.display().to_string();
+    let store = format!(
+        "{}?bucket=clicrash&stream=CLICRASHRUNS&journal_prefix=clicrashjournal",
+        server.url()
+    );
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sleepy.toml");
+    let file = file.display().to_string();
+    let mut workers: Vec<Child> = (0..2).map(|_| worker(&config)).collect();
+    let on_nats = |extra: &[&str]| {
+        let mut args = vec![
+            "--backend",
+            "nats",
+            "--config",
+            config_arg.as_str(),
+            "--store",
+            store.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+
+    let started = std::time::Instant::now();
+    let args = on_nats(&["--run-id", "whole", "--json"]);
+    let mut whole_args = vec!["run", file.as_str()];
+    whole_args.extend(args.iter().map(String::as_str));
+    let (out, whole) = run_json(&whole_args);
+    let whole_time = started.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let mut resumed = 0;
+    for point in 0..8u32 {
+        let run_id = format!("killed-{point}");
+        let args = on_nats(&["--run-id", &run_id, "--json"]);
+        let mut coordinator = Command::new(BIN)
+            .arg("run")
+            .arg(&file)
+            .args(&args)
+            .env("NADOO_STORE", "none")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the coordinator starts");
+        std::thread::sleep(whole_time.mul_f64((f64::from(point) + 0.5) / 8.0));
+        coordinator.kill().expect("SIGKILL");
+        coordinator.wait().expect("reaped");
+
+        let (out, shown) = run_json(&["runs", "show", &run_id, "--store", &store, "--json"]);
+        if out.status.code() != Some(0) || shown["status"] != "running" {
+            continue;
+        }
+        let args = on_nats(&["--json"]);
+        let mut resume_args = vec!["resume", run_id.as_str()];
+        resume_args.extend(args.iter().map(String::as_str));
+        let (out, report) = run_json(&resume_args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "point {point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(report["outputs"], whole["outputs"], "point {point}");
+        let twice: Vec<(String, u64)> = recorded(&store, &run_id)
+            .into_iter()
+            .filter(|(_, n)| *n != 1)
+            .collect();
+        assert!(twice.is_empty(), "point {point}: recorded twice: {twice:?}");
+        resumed += 1;
+    }
+    assert!(resumed >= 4, "only {resumed} of 8 kills fell inside a run");
+    for worker in &mut workers {
+        let _ = worker.kill();
+        let _ = worker.wait();
+    }
+}
