@@ -10,7 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use nadoo_flow_core::{
-    BackendRegistry, CancellationToken, NodeSpec, Workflow, WorkflowContext, WorkflowStatus,
+    BackendRegistry, CancellationToken, NodeSpec, RunOptions, StoreRegistry, Workflow,
+    WorkflowContext, WorkflowStatus,
 };
 use serde_json::{Value, json};
 
@@ -104,6 +105,30 @@ fn main() {
             if workers == 1 { " " } else { "es" },
             rate / native_rate
         );
+        if workers == 2 {
+            // The same run kept in the nats run store: every completion journaled.
+            let store = runtime
+                .block_on(StoreRegistry::open(&format!(
+                    "{}?bucket=benchruns",
+                    server.url()
+                )))
+                .expect("the store opens");
+            let started = Instant::now();
+            let done = runtime
+                .block_on(backend.run_workflow(
+                    &workflow,
+                    WorkflowContext::new(),
+                    RunOptions::new().store(store),
+                ))
+                .expect("runs");
+            let elapsed = started.elapsed();
+            assert_eq!(done.status, WorkflowStatus::Success, "{:?}", done.error);
+            let durable = (NODES + 1) as f64 / elapsed.as_secs_f64();
+            println!(
+                "nats, 2 worker processes, journaled to the nats store: {durable:>10.0} node executions/s  ({:.3} of the same without a store)",
+                durable / rate
+            );
+        }
         for child in &mut children {
             let _ = child.kill();
             let _ = child.wait();
