@@ -122,6 +122,66 @@ async fn a_file_that_is_not_a_store_is_named() {
 }
 
 #[tokio::test]
+async fn a_file_of_another_layout_is_refused() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("runs.db");
+    drop(SqliteStore::open(&path).await.expect("opens"));
+    // As a later version of the store would leave it.
+    rusqlite::Connection::open(&path)
+        .and_then(|conn| {
+            conn.execute(
+                "UPDATE nadoo_flow_meta SET value = '99' WHERE key = 'schema'",
+                [],
+            )
+        })
+        .expect("the layout changes");
+    let err = SqliteStore::open(&path).await.unwrap_err();
+    assert!(matches!(err, Error::Store { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!("run store `sqlite://{}` failed: ", path.display())),
+        "{text}"
+    );
+    assert!(text.contains("layout 99"), "{text}");
+}
+
+#[tokio::test]
+async fn the_file_is_kept_in_wal_mode() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("runs.db");
+    let store = SqliteStore::open(&path).await.expect("opens");
+    store.create(&record("r1")).await.expect("creates");
+    // The mode is a property of the file: another connection sees it.
+    let mode: String = rusqlite::Connection::open(&path)
+        .and_then(|conn| conn.query_row("PRAGMA journal_mode", [], |row| row.get(0)))
+        .expect("reads the mode");
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn a_pruned_run_leaves_no_journal_behind() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let store = SqliteStore::open(dir.path().join("runs.db"))
+        .await
+        .expect("opens");
+    store.create(&record("r1")).await.expect("creates");
+    store
+        .append("r1", &[entry("a", 0), entry("b", 0)])
+        .await
+        .expect("appends");
+    store
+        .set_status("r1", WorkflowStatus::Success, None)
+        .await
+        .expect("sets");
+    let pruned = store.prune(now_millis() + 1).await.expect("prunes");
+    assert_eq!(pruned, 1);
+    // A new run under the same id starts with an empty journal.
+    store.create(&record("r1")).await.expect("creates again");
+    let run = store.get("r1").await.expect("reads");
+    assert!(run.journal.is_empty(), "{:?}", run.journal);
+}
+
+#[tokio::test]
 async fn urls_open_the_store_and_bad_options_are_named() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("runs.db");
