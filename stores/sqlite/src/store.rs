@@ -292,6 +292,9 @@ impl RunStore for SqliteStore {
             }
             let input = serde_json::to_string(&record.input)
                 .map_err(|e| corrupt(url, &record.run_id, "input", e))?;
+            // Entries a pruned run of the same id may have left are not this run's.
+            tx.execute("DELETE FROM journal WHERE run_id = ?1", [&record.run_id])
+                .map_err(sql(url))?;
             tx.execute(
                 &format!("INSERT INTO runs ({RECORD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
@@ -343,18 +346,29 @@ impl RunStore for SqliteStore {
             };
             {
                 let mut insert = tx
-                    .prepare_cached("INSERT INTO journal (run_id, seq, entry) VALUES (?1, ?2, ?3)")
+                    // Only while the run exists: another store on the file may have pruned it.
+                    .prepare_cached(
+                        "INSERT INTO journal (run_id, seq, entry) SELECT ?1, ?2, ?3
+                         WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)",
+                    )
                     .map_err(sql(url))?;
                 for text in &texts {
-                    match insert.execute(params![run_id, next, text]) {
-                        Ok(_) => {}
+                    let inserted = match insert.execute(params![run_id, next, text]) {
+                        Ok(inserted) => inserted,
                         Err(e) if is_conflict(&e) => {
                             next = journal_end(&tx, url, &run_id)?;
                             insert
                                 .execute(params![run_id, next, text])
-                                .map_err(sql(url))?;
+                                .map_err(sql(url))?
                         }
                         Err(e) => return Err(sql(url)(e)),
+                    };
+                    if inserted == 0 {
+                        next_seq
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .remove(&run_id);
+                        return Err(unknown(url, &run_id));
                     }
                     next += 1;
                 }
@@ -375,6 +389,13 @@ impl RunStore for SqliteStore {
         status: WorkflowStatus,
         error: Option<&str>,
     ) -> Result<()> {
+        if matches!(status, WorkflowStatus::Success | WorkflowStatus::Failed) {
+            // A finished run gets no more appends: its position need not be remembered.
+            self.next_seq
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(run_id);
+        }
         let (run_id, error) = (run_id.to_owned(), error.map(str::to_owned));
         self.with(move |conn, url| {
             let changed = conn

@@ -272,3 +272,29 @@ fn a_writer_killed_mid_append_leaves_only_whole_appends() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_append_to_a_run_another_store_pruned_is_refused() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("runs.db");
+    let writer = SqliteStore::open(&path).await.expect("opens");
+    let pruner = SqliteStore::open(&path).await.expect("opens");
+    writer.create(&record("r1")).await.expect("creates");
+    writer
+        .append("r1", &[entry("a", 0)])
+        .await
+        .expect("appends");
+    pruner
+        .set_status("r1", WorkflowStatus::Success, None)
+        .await
+        .expect("finishes");
+    assert_eq!(pruner.prune(now_millis() + 1).await.expect("prunes"), 1);
+
+    let err = writer.append("r1", &[entry("b", 0)]).await.unwrap_err();
+    assert!(matches!(err, Error::UnknownRun { .. }), "{err}");
+    writer
+        .create(&record("r1"))
+        .await
+        .expect("the id is free again");
+    assert!(writer.get("r1").await.expect("reads").journal.is_empty());
+}
