@@ -264,3 +264,66 @@ fn stores_lists_what_is_linked() {
     assert_eq!(names, ["memory", "sqlite"]);
     assert_eq!(stores[1]["crate"], "nadoo-flow-store-sqlite");
 }
+
+#[test]
+fn the_store_comes_from_the_flag_the_environment_or_the_configuration_file() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let hello = root().join("../../examples/workflows/hello.toml");
+    let hello = hello.to_str().expect("a UTF-8 path");
+    let from_env = store_url(&dir.path().join("env"));
+    let from_file = store_url(&dir.path().join("file"));
+    let config = dir.path().join("nadoo.toml");
+    std::fs::write(&config, format!("[store]\nurl = \"{from_file}\"\n")).expect("writes");
+    let config = config.to_str().expect("a UTF-8 path");
+
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env_remove("NADOO_STORE")
+            .env_remove("NADOO_CONFIG")
+            .env("XDG_STATE_HOME", dir.path().join("state"));
+        if let Some(url) = env {
+            command.env("NADOO_STORE", url);
+        }
+        let out = command.output().expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    };
+    run(&["run", hello, "--run-id", "by-env"], Some(&from_env));
+    run(
+        &["run", hello, "--run-id", "by-file", "--config", config],
+        None,
+    );
+    // The environment beats the file; the flag beats both.
+    run(
+        &[
+            "run",
+            hello,
+            "--run-id",
+            "env-over-file",
+            "--config",
+            config,
+        ],
+        Some(&from_env),
+    );
+    run(&["run", hello, "--run-id", "by-default"], None);
+
+    let ids = |url: &str| -> Vec<String> {
+        let out = nadoo_flow(url, &["runs", "--json"]);
+        let mut ids: Vec<String> = json_of(&out)
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["run_id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&from_env), ["by-env", "env-over-file"]);
+    assert_eq!(ids(&from_file), ["by-file"]);
+    let default = format!(
+        "sqlite://{}",
+        dir.path().join("state/nadoo-flow/runs.db").display()
+    );
+    assert_eq!(ids(&default), ["by-default"]);
+}
