@@ -183,7 +183,11 @@ async fn a_run_dropped_at_any_point_is_finished_by_resume_without_rerunning_jour
     assert_eq!(expected["lap"], Some(json!({ "sum": 42, "laps": 3 })));
     let total: usize = seen.executed().values().sum();
     assert_eq!(total, 15, "five nodes, three laps: {:?}", seen.executed());
-    assert!(seen.unjournaled.lock().unwrap().is_empty());
+    assert!(
+        seen.unjournaled.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.unjournaled.lock().unwrap()
+    );
 
     for at in 1..=total {
         let run_id = format!("crash-{at}");

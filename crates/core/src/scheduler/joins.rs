@@ -284,6 +284,7 @@ impl State<'_> {
                 inputs: self.one_input(from, output),
                 iteration,
                 resume: None,
+                needs: self.recorded,
             });
             return false;
         }
@@ -317,6 +318,7 @@ impl State<'_> {
             inputs: join.into_inputs(),
             iteration,
             resume: None,
+            needs: self.recorded,
         });
         false
     }

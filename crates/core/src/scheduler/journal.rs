@@ -159,7 +159,10 @@ impl Journal {
             return Ok(());
         };
         let entries = std::mem::take(pending);
-        self.store.append(&self.run_id, &entries).await
+        let recorded = state.recorded;
+        self.store.append(&self.run_id, &entries).await?;
+        state.durable = recorded;
+        Ok(())
     }
 
     /// The run's failure when the store cannot be written.
@@ -265,6 +268,7 @@ impl State<'_> {
                 inputs,
                 iteration,
                 resume: resume.cloned().map(Box::new),
+                needs: 0,
             });
         }
         self.stopping = false;

@@ -222,8 +222,10 @@ async fn drive<B: NodeExecutor + ?Sized>(
             break Some(reason);
         }
         while !state.stopping && in_flight.len() < handed_over {
-            // Write ahead: what finished is durable before anything after it starts.
+            // Write ahead: what finished is durable before anything after it starts. Nodes
+            // that became ready earlier (siblings of a fan-out) start without waiting.
             if let Some(journal) = &journal
+                && state.ready.front().is_some_and(|a| a.needs > state.durable)
                 && let Err(error) = journal.flush(&mut state).await
             {
                 break 'run Some(journal.failure(&error));
@@ -303,6 +305,12 @@ async fn drive<B: NodeExecutor + ?Sized>(
                 continue;
             }
             break state.stalled_join();
+        }
+        // Before waiting, what has finished is written: a crash now loses no finished node.
+        if let Some(journal) = &journal
+            && let Err(error) = journal.flush(&mut state).await
+        {
+            break Some(journal.failure(&error));
         }
         let next = match &cancel {
             None => in_flight.next().await,

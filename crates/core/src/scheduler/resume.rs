@@ -170,6 +170,7 @@ impl State<'_> {
                 inputs: self.indexed(pending.inputs)?,
                 iteration: pending.iteration,
                 resume: resume.clone().map(Box::new),
+                needs: 0,
             };
             self.ready.push_back(activation);
         }
@@ -179,6 +180,7 @@ impl State<'_> {
                 inputs: self.indexed(pending.inputs)?,
                 iteration: pending.iteration,
                 resume: None,
+                needs: 0,
             };
             self.ready.push_back(activation);
         }

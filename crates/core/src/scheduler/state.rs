@@ -27,6 +27,9 @@ pub(super) struct Activation {
     /// The iteration of the node's loop this run of it belongs to; 0 outside loops.
     pub(super) iteration: u32,
     pub(super) resume: Option<Box<Value>>,
+    /// How many journal entries must be durable before it starts: those recorded when it
+    /// became ready (0 outside durable runs).
+    pub(super) needs: usize,
 }
 
 /// The mutable state of a run, owned by the scheduler's loop.
@@ -63,6 +66,9 @@ pub(super) struct State<'w> {
     pub(super) journal: Option<Vec<JournalEntry>>,
     /// The durable run's id, handed to every node; `None` when the run is not kept.
     pub(super) run_id: Option<Arc<str>>,
+    /// Journal entries recorded so far, and how many of them are durable.
+    pub(super) recorded: usize,
+    pub(super) durable: usize,
 }
 
 impl<'w> State<'w> {
@@ -102,6 +108,8 @@ impl<'w> State<'w> {
             debug: false,
             journal: None,
             run_id: None,
+            recorded: 0,
+            durable: 0,
         }
     }
 
@@ -111,6 +119,7 @@ impl<'w> State<'w> {
             inputs: Outputs::new(),
             iteration: 0,
             resume: None,
+            needs: 0,
         });
     }
 
@@ -123,6 +132,7 @@ impl<'w> State<'w> {
             inputs: node_ctx.input.outputs,
             iteration,
             resume: node_ctx.resume,
+            needs: 0,
         });
     }
 
@@ -184,6 +194,7 @@ impl<'w> State<'w> {
                 steering.as_ref(),
                 duration,
             ));
+            self.recorded += 1;
         }
         let (route, next) = match steering {
             None => (None, None),
@@ -278,6 +289,7 @@ impl<'w> State<'w> {
             failed.status = NodeStatus::Failed;
             failed.error = Some(reason.clone());
             journal.push(failed);
+            self.recorded += 1;
         }
         if self.debug {
             tracing::info!(
