@@ -184,9 +184,17 @@ fn runs_command(
     json: bool,
     config: Option<PathBuf>,
 ) -> Result<(), Failure> {
-    let settings = run::settings(None, config.as_ref(), store.as_ref())?;
+    // Listing runs needs no backend: only the store is resolved.
+    let mut explicit = nadoo_flow::Explicit::new();
+    if let Some(config) = config {
+        explicit = explicit.config_path(config);
+    }
+    if let Some(store) = store {
+        explicit = explicit.store(store);
+    }
+    let url = nadoo_flow::Settings::resolve_store(explicit)?;
     run::runtime()?.block_on(async {
-        let store = store::required(&settings).await?;
+        let store = store::required(url.as_deref()).await?;
         match command {
             None => {
                 let filter = runs::filter(status.as_deref())?;

@@ -30,7 +30,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
     let backend = settings.create_backend()?;
     let runtime = runtime()?;
     let (done, workflow) = runtime.block_on(async {
-        let store = store::required(&settings).await?;
+        let store = store::required(settings.store.as_deref()).await?;
         let stored = store.get(&args.run_id).await?;
         if stored.record.is_finished() {
             return Err(Error::RunFinished {

@@ -36,7 +36,7 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
 
     let runtime = runtime()?;
     let done = runtime.block_on(async {
-        let store = store::open(&settings).await?;
+        let store = store::open(settings.store.as_deref()).await?;
         let context = WorkflowContext::new().with_input(Value::Object(input));
         let run_id = args
             .run_id

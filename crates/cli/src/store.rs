@@ -4,17 +4,17 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use nadoo_flow::{RunStore, Settings, StoreRegistry};
+use nadoo_flow::{RunStore, StoreRegistry};
 
 use crate::failure::Failure;
 
 /// The URL that keeps nothing.
 pub(crate) const NONE: &str = "none";
 
-/// The store `settings` name, or the CLI's default; `None` for `none` (or when this build has
-/// no SQLite store and nothing else was named).
-pub(crate) async fn open(settings: &Settings) -> Result<Option<Arc<dyn RunStore>>, Failure> {
-    let url = match settings.store.as_deref() {
+/// The store `url` names (as settings resolved it), or the CLI's default; `None` for `none`
+/// (or when this build has no SQLite store and nothing else was named).
+pub(crate) async fn open(url: Option<&str>) -> Result<Option<Arc<dyn RunStore>>, Failure> {
+    let url = match url {
         Some(NONE) => return Ok(None),
         Some(url) => url.to_owned(),
         None => match default_url()? {
@@ -27,8 +27,8 @@ pub(crate) async fn open(settings: &Settings) -> Result<Option<Arc<dyn RunStore>
 
 /// The store a command that reads runs (`resume`, `runs`) needs: like [`open`], but `none` is
 /// refused.
-pub(crate) async fn required(settings: &Settings) -> Result<Arc<dyn RunStore>, Failure> {
-    open(settings).await?.ok_or_else(|| {
+pub(crate) async fn required(url: Option<&str>) -> Result<Arc<dyn RunStore>, Failure> {
+    open(url).await?.ok_or_else(|| {
         Failure::Usage(
             "no run store: runs are kept only with a store (--store sqlite://FILE, NADOO_STORE \
              or [store] url)"

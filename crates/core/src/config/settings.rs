@@ -203,6 +203,54 @@ impl Settings {
         })
     }
 
+    /// The run store's URL alone, by the same precedence as [`resolve`](Self::resolve)
+    /// (explicit, `NADOO_STORE`, `[store] url`), for a program that needs no backend, such as
+    /// one that only lists runs.
+    ///
+    /// ```
+    /// use nadoo_flow_core::{Explicit, Settings};
+    ///
+    /// let env = |var: &str| (var == "NADOO_STORE").then(|| "sqlite://runs.db".to_owned());
+    /// let url = Settings::resolve_store_with(Explicit::new(), env)?;
+    /// assert_eq!(url.as_deref(), Some("sqlite://runs.db"));
+    /// let url = Settings::resolve_store_with(Explicit::new().store("memory://"), env)?;
+    /// assert_eq!(url.as_deref(), Some("memory://"));
+    /// # Ok::<(), nadoo_flow_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve), for the configuration file.
+    pub fn resolve_store_with(
+        explicit: Explicit,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>> {
+        if let Some(url) = explicit.store {
+            return Ok(Some(url));
+        }
+        if let Some(url) = lookup(NADOO_STORE).filter(|url| !url.is_empty()) {
+            return Ok(Some(url));
+        }
+        let path = explicit.config_path.or_else(|| {
+            lookup(super::env::NADOO_CONFIG)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+        });
+        match path {
+            Some(path) => Ok(ConfigFile::read(path)?.store.url),
+            None => Ok(None),
+        }
+    }
+
+    /// [`resolve_store_with`](Self::resolve_store_with) on the process environment.
+    ///
+    /// # Errors
+    ///
+    /// As [`resolve`](Self::resolve), for the configuration file.
+    pub fn resolve_store(explicit: Explicit) -> Result<Option<String>> {
+        Self::resolve_store_with(explicit, |var| std::env::var(var).ok())
+    }
+
     /// Makes the backend: its own settings plus the engine options.
     ///
     /// # Errors
