@@ -2,7 +2,7 @@
 
 use async_nats::jetstream::{self, consumer, stream};
 use async_nats::{Client, ConnectOptions};
-use nadoo_flow_core::{Error, Result};
+use nadoo_flow_core::{Error, Result, redact_list};
 
 use crate::config::NatsConfig;
 
@@ -42,10 +42,15 @@ pub(crate) async fn connect(
     let connecting = options.connect(urls.as_slice());
     let client = match tokio::time::timeout(config.request_timeout, connecting).await {
         Ok(Ok(client)) => client,
-        Ok(Err(e)) => return Err(failure(format_args!("cannot connect to {}", config.url), e)),
+        Ok(Err(e)) => {
+            return Err(failure(
+                format_args!("cannot connect to {}", redact_list(&config.url)),
+                redact_list(&e.to_string()),
+            ));
+        }
         Err(_) => {
             return Err(failure(
-                format_args!("cannot connect to {}", config.url),
+                format_args!("cannot connect to {}", redact_list(&config.url)),
                 format_args!("no answer within {:?}", config.request_timeout),
             ));
         }

@@ -143,7 +143,7 @@ impl fmt::Debug for NatsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
         f.debug_struct("NatsConfig")
-            .field("url", &self.url)
+            .field("url", &nadoo_flow_core::redact_list(&self.url))
             .field("user", &self.user)
             .field("password", &redacted(&self.password))
             .field("token", &redacted(&self.token))

@@ -34,7 +34,7 @@ pub async fn run(config: &NatsConfig, shutdown: CancellationToken) -> Result<()>
         .messages()
         .await
         .map_err(|e| failure("cannot pull tasks", e))?;
-    tracing::info!(target: "nadoo_flow::backend", url = %config.url, stream = %config.stream, "worker started");
+    tracing::info!(target: "nadoo_flow::backend", url = %nadoo_flow_core::redact_list(&config.url), stream = %config.stream, "worker started");
 
     let slots = Arc::new(Semaphore::new(config.worker_concurrency));
     let mut running = JoinSet::new();

@@ -254,3 +254,44 @@ fn a_killed_coordinator_is_resumed_by_another_process_from_the_nats_store() {
         let _ = worker.wait();
     }
 }
+
+#[test]
+fn a_password_in_a_url_reaches_no_output() {
+    const PASSWORD: &str = "S3cret-Never-Shown";
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let config = dir.path().join("nadoo.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[backends.nats]\nurl = \"nats://alice:{PASSWORD}@127.0.0.1:1,nats://bob:{PASSWORD}@127.0.0.1:2\"\nrequest_timeout = \"300ms\"\n"
+        ),
+    )
+    .expect("writes");
+    let config = config.display().to_string();
+    let hello = example("hello");
+    let store = format!("nats://alice:{PASSWORD}@127.0.0.1:1?request_timeout_ms=300");
+    let runs: [Vec<&str>; 4] = [
+        vec!["run", &hello, "--backend", "nats", "--config", &config],
+        vec!["worker", "--backend", "nats", "--config", &config],
+        vec!["run", &hello, "--store", &store],
+        vec!["runs", "--store", &store],
+    ];
+    for args in runs {
+        let out = Command::new(BIN)
+            .args(&args)
+            .env("RUST_LOG", "trace")
+            .output()
+            .expect("runs");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {all}");
+        assert!(
+            !all.contains(PASSWORD),
+            "{args:?} showed the password: {all}"
+        );
+        assert!(all.contains("alice:***@127.0.0.1:1"), "{args:?}: {all}");
+    }
+}

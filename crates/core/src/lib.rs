@@ -120,6 +120,7 @@ mod registry;
 mod result;
 pub mod run_store;
 pub mod scheduler;
+mod secrets;
 mod store_registry;
 mod workflow_file;
 
@@ -160,5 +161,6 @@ pub use crate::registry::{
 pub use crate::result::NodeResult;
 pub use crate::run_store::{JournalEntry, MemoryStore, RunFilter, RunRecord, RunStore, StoredRun};
 pub use crate::scheduler::{Checkpoint, ExecutionOptions, RunEvent, RunOptions};
-pub use crate::store_registry::{StoreRegistration, StoreRegistry, StoreType, StoreUrl, redact};
+pub use crate::secrets::{REDACTED, is_secret, redact, redact_list, redact_map, redact_value};
+pub use crate::store_registry::{StoreRegistration, StoreRegistry, StoreType, StoreUrl};
 pub use tokio_util::sync::CancellationToken;

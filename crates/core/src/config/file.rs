@@ -38,7 +38,7 @@ use crate::scheduler::EngineOptions;
 /// );
 /// # Ok::<(), nadoo_flow_core::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ConfigFile {
@@ -73,13 +73,31 @@ pub struct StoreSection {
     pub url: Option<String>,
 }
 
+/// Shows the file's name, not its text, and backends' settings with their secrets hidden.
+impl std::fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let backends: BTreeMap<&String, serde_json::Value> = self
+            .backends
+            .iter()
+            .map(|(name, table)| {
+                let value = serde_json::to_value(table).unwrap_or_default();
+                (name, crate::secrets::redact_value(&value))
+            })
+            .collect();
+        f.debug_struct("ConfigFile")
+            .field("registry", &self.registry)
+            .field("execution", &self.execution)
+            .field("backends", &backends)
+            .field("store", &self.store)
+            .field("file", &self.origin.as_ref().map(|(file, _)| file))
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for StoreSection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreSection")
-            .field(
-                "url",
-                &self.url.as_deref().map(crate::store_registry::redact),
-            )
+            .field("url", &self.url.as_deref().map(crate::secrets::redact))
             .finish()
     }
 }

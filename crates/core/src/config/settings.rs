@@ -10,7 +10,7 @@ use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::registry::BackendRegistry;
 use crate::scheduler::EngineOptions;
-use crate::store_registry::redact;
+use crate::secrets::{redact, redact_map};
 
 /// What the program says explicitly (API call or CLI flag): the highest precedence.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -101,36 +101,11 @@ pub struct Settings {
     file: Option<ConfigFile>,
 }
 
-/// Whether a configuration key names a secret, whose value must not be shown.
-pub(crate) fn is_secret(key: &str) -> bool {
-    const SECRET: [&str; 7] = [
-        "password",
-        "secret",
-        "token",
-        "credential",
-        "private_key",
-        "api_key",
-        "nkey",
-    ];
-    let key = key.to_ascii_lowercase();
-    SECRET.iter().any(|s| key.contains(s))
-}
-
-/// Secret values (passwords, tokens, keys) are shown as `"<redacted>"`.
+/// Secret values (passwords, tokens, keys, at any depth) are shown as `"<redacted>"`, and
+/// credentials inside URLs as `***`.
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted: Map<String, Value> = self
-            .backend_config
-            .iter()
-            .map(|(key, value)| {
-                let shown = if is_secret(key) {
-                    Value::String("<redacted>".to_owned())
-                } else {
-                    value.clone()
-                };
-                (key.clone(), shown)
-            })
-            .collect();
+        let redacted = redact_map(&self.backend_config);
         f.debug_struct("Settings")
             .field("backend", &self.backend)
             .field("backend_source", &self.backend_source)

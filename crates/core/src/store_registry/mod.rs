@@ -30,7 +30,7 @@ use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-pub use self::url::{StoreUrl, redact};
+pub use self::url::StoreUrl;
 use crate::deserialize::{Invalid, from_value};
 use crate::diagnostics::RegistrationSite;
 use crate::error::{Error, Result};

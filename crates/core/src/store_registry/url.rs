@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::secrets::redact;
 
 /// A run store URL taken apart: the store's name (the scheme), where it is, and its options.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,47 +72,6 @@ impl StoreUrl {
             redacted,
         })
     }
-}
-
-/// `url` with the password of its user information (`user:password@`) replaced by `***`,
-/// and a `password`, `token` or `secret` query value too.
-pub fn redact(url: &str) -> String {
-    let (head, query) = url
-        .split_once('?')
-        .map_or((url, None), |(h, q)| (h, Some(q)));
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(authority_end);
-            let authority = match authority.rsplit_once('@') {
-                Some((user_info, host)) => match user_info.split_once(':') {
-                    Some((user, _)) => format!("{user}:***@{host}"),
-                    None => format!("***@{host}"),
-                },
-                None => authority.to_owned(),
-            };
-            format!("{scheme}://{authority}{path}")
-        }
-        None => head.to_owned(),
-    };
-    if let Some(query) = query {
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _))
-                    if ["password", "token", "secret"]
-                        .iter()
-                        .any(|s| key.to_ascii_lowercase().contains(s)) =>
-                {
-                    format!("{key}=***")
-                }
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&pairs.join("&"));
-    }
-    out
 }
 
 #[cfg(test)]
