@@ -70,6 +70,22 @@ impl Drop for PendingGuard<'_> {
     }
 }
 
+/// Forgets a task's stream sequence when its wait ends, however it ends (a cancelled or
+/// timed-out run drops the wait).
+struct SequenceGuard<'a> {
+    by_sequence: &'a Arc<Mutex<HashMap<u64, String>>>,
+    sequence: u64,
+}
+
+impl Drop for SequenceGuard<'_> {
+    fn drop(&mut self) {
+        self.by_sequence
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.sequence);
+    }
+}
+
 /// The part of a max-deliveries advisory the coordinator reads.
 #[derive(Deserialize)]
 struct MaxDeliveries {
@@ -80,6 +96,24 @@ impl NatsBackend {
     /// The configuration this instance was made with.
     pub fn config(&self) -> &NatsConfig {
         &self.config
+    }
+
+    /// How many node executions wait for a result now, and how many stream sequences the
+    /// coordinator maps to them (for tests: both are 0 once no run is going on).
+    #[cfg(feature = "testing")]
+    pub fn waiting(&self) -> (usize, usize) {
+        self.connection.get().map_or((0, 0), |c| {
+            (
+                c.pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .len(),
+                c.by_sequence
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .len(),
+            )
+        })
     }
 
     async fn coordinator(&self) -> Result<&Coordinator> {
@@ -94,8 +128,8 @@ impl Coordinator {
         let (client, js) = connect(config, "nadoo-flow coordinator").await?;
         crate::client::task_stream(&js, config).await?;
         let results = format!(
-            "{}.results.{}",
-            config.subject_prefix,
+            "{}.{}",
+            config.results_prefix(),
             uuid::Uuid::new_v4().simple()
         );
         let pending: Pending = Arc::default();
@@ -276,13 +310,12 @@ impl Backend for NatsBackend {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(ack.sequence, task_id.clone());
+        let _sequence = SequenceGuard {
+            by_sequence: &coordinator.by_sequence,
+            sequence: ack.sequence,
+        };
 
         let reply = tokio::time::timeout(self.config.result_timeout, receiver).await;
-        coordinator
-            .by_sequence
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&ack.sequence);
         match reply {
             Ok(Ok(Reply::Result(result))) => Ok(result),
             Ok(Ok(Reply::Poison)) => Ok(NodeResult::failed(format!(

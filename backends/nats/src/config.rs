@@ -137,6 +137,11 @@ impl NatsConfig {
     pub(crate) fn task_subject(&self) -> String {
         format!("{}.tasks", self.subject_prefix)
     }
+
+    /// The prefix of every coordinator's results subject; workers answer nowhere else.
+    pub(crate) fn results_prefix(&self) -> String {
+        format!("{}.results", self.subject_prefix)
+    }
 }
 
 impl fmt::Debug for NatsConfig {

@@ -59,8 +59,9 @@ pub async fn run(config: &NatsConfig, shutdown: CancellationToken) -> Result<()>
             Some(Ok(message)) => {
                 let client = client.clone();
                 let ack_wait = config.ack_wait;
+                let results = config.results_prefix();
                 running.spawn(async move {
-                    serve(client, message, ack_wait).await;
+                    serve(client, message, ack_wait, &results).await;
                     drop(slot);
                 });
             }
@@ -78,6 +79,7 @@ async fn serve(
     client: async_nats::Client,
     message: async_nats::jetstream::Message,
     ack_wait: Duration,
+    results: &str,
 ) {
     let task: Task = match serde_json::from_slice(&message.payload) {
         Ok(task) => task,
@@ -87,6 +89,18 @@ async fn serve(
             return;
         }
     };
+    // A result goes only where a coordinator of this configuration listens: a task may not
+    // make the worker publish, with its credentials, anywhere else (the JetStream API, say).
+    if !is_result_subject(&task.reply, results) {
+        tracing::warn!(
+            target: "nadoo_flow::backend",
+            node = %task.node_id,
+            reply = %task.reply,
+            "task refused: its reply subject is not under `{results}`"
+        );
+        let _ = message.ack_with(AckKind::Term).await;
+        return;
+    }
     let made = NodeRegistry::info(&task.kind).and_then(|kind| kind.create_from_value(&task.config));
     let node = match made {
         Ok(node) => node,
@@ -139,6 +153,38 @@ async fn answer(client: &async_nats::Client, task: &Task, result: NodeResult) {
         }
         Err(error) => {
             tracing::warn!(target: "nadoo_flow::backend", %error, node = %task.node_id, "encoding a result");
+        }
+    }
+}
+
+/// Whether `subject` is `<results>.<one token of letters and digits>`: a coordinator's
+/// results subject of this configuration, and nothing else.
+fn is_result_subject(subject: &str, results: &str) -> bool {
+    subject
+        .strip_prefix(results)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .is_some_and(|token| !token.is_empty() && token.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_result_subject;
+
+    #[test]
+    fn only_this_configurations_results_subjects_are_answered() {
+        let results = "nadoo.results";
+        assert!(is_result_subject("nadoo.results.0123abcd", results));
+        for forged in [
+            "$JS.API.STREAM.DELETE.NADOO_TASKS",
+            "nadoo.results",
+            "nadoo.results.",
+            "nadoo.results.a.b",
+            "nadoo.results.*",
+            "nadoo.results.>",
+            "nadoo.resultsX.a",
+            "other.results.a",
+        ] {
+            assert!(!is_result_subject(forged, results), "{forged}");
         }
     }
 }

@@ -1,0 +1,152 @@
+//! What a worker and a coordinator refuse or clean up: a task may not send a worker's answer
+//! anywhere but a coordinator's results subject, and a cancelled run leaves no waits behind.
+//! Starts a real `nats-server -js` on a free loopback port.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use nadoo_flow_core::{
+    Backend, BackendType, CancellationToken, NodeContext, NodeInput, NodeSpec, RunOptions,
+    Workflow, WorkflowContext, WorkflowStatus,
+};
+use nadoo_flow_nats::testing::NatsServer;
+use nadoo_flow_nats::{NatsBackend, NatsConfig};
+use serde_json::json;
+
+fn config(server: &NatsServer, prefix: &str) -> NatsConfig {
+    serde_json::from_value(json!({
+        "url": server.url(),
+        "stream": format!("{}_TASKS", prefix.to_uppercase()),
+        "subject_prefix": prefix,
+        "consumer": format!("{prefix}-workers"),
+        "ack_wait": "2s",
+        "result_timeout": "60s",
+    }))
+    .expect("a valid configuration")
+}
+
+/// A task as a coordinator would publish it, answered at `reply`.
+fn task(id: &str, reply: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "task_id": id,
+        "workflow_id": "forged",
+        "node_id": "n",
+        "attempt": 1,
+        "kind": "set",
+        "config": { "values": { "id": id } },
+        "context": NodeContext::new("n", NodeInput::default()),
+        "reply": reply,
+    }))
+    .expect("encodes")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_cannot_send_the_answer_outside_the_results_subjects() {
+    let server = NatsServer::start();
+    let config = config(&server, "forge");
+    let shutdown = CancellationToken::new();
+    let worker = {
+        let (config, shutdown) = (config.clone(), shutdown.clone());
+        tokio::spawn(async move { nadoo_flow_nats::worker::run(&config, shutdown).await })
+    };
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let js = async_nats::jetstream::new(client.clone());
+    let mut forged = client.subscribe("forged.>").await.expect("subscribes");
+    let mut api = client
+        .subscribe("$JS.API.STREAM.DELETE.>")
+        .await
+        .expect("subscribes");
+    let mut answered = client
+        .subscribe("forge.results.legit")
+        .await
+        .expect("subscribes");
+    client.flush().await.expect("flushes");
+    // The stream exists once the worker runs.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while js.get_stream("FORGE_TASKS").await.is_err() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the worker made its stream");
+
+    for (id, reply) in [
+        ("f1", "forged.reply"),
+        ("f2", "$JS.API.STREAM.DELETE.FORGE_TASKS"),
+        ("f3", "forge.results.a.b"),
+        ("ok", "forge.results.legit"),
+    ] {
+        js.publish("forge.tasks", task(id, reply).into())
+            .await
+            .expect("publishes")
+            .await
+            .expect("stored");
+    }
+    // The legitimate task is answered, so the worker has seen them all by then.
+    let answer = tokio::time::timeout(Duration::from_secs(10), answered.next())
+        .await
+        .expect("the legitimate task is answered")
+        .expect("a message");
+    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).expect("JSON");
+    assert_eq!(answer["task_id"], "ok");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let leaked = tokio::time::timeout(Duration::from_millis(200), async {
+        tokio::select! {
+            m = forged.next() => m.map(|m| m.subject.to_string()),
+            m = api.next() => m.map(|m| m.subject.to_string()),
+        }
+    })
+    .await;
+    assert!(leaked.is_err(), "the worker published to {leaked:?}");
+    assert!(
+        js.get_stream("FORGE_TASKS").await.is_ok(),
+        "the task stream was deleted"
+    );
+    shutdown.cancel();
+    let _ = worker.await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_leaves_no_wait_behind() {
+    let server = NatsServer::start();
+    let config = config(&server, "cancelled");
+    let shutdown = CancellationToken::new();
+    let worker = {
+        let (config, shutdown) = (config.clone(), shutdown.clone());
+        tokio::spawn(async move { nadoo_flow_nats::worker::run(&config, shutdown).await })
+    };
+    let backend = NatsBackend::from_config(config).expect("valid");
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("waits");
+    for i in 0..40 {
+        start = start.next(format!("s{i}"));
+        builder = builder.node(
+            NodeSpec::from_kind(format!("s{i}"), "sleep", json!({ "ms": 60_000 })).expect("valid"),
+        );
+    }
+    let workflow = builder.node(start).build().expect("valid");
+    let cancel = CancellationToken::new();
+    let run = backend.run_workflow(
+        &workflow,
+        WorkflowContext::new(),
+        RunOptions::new().cancel_on(cancel.clone()),
+    );
+    // Every sleep waits for its result until the run is cancelled.
+    let cancelling = async {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while backend.waiting().1 < 40 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("forty nodes wait at once");
+        cancel.cancel();
+    };
+    let (done, ()) = tokio::join!(run, cancelling);
+    let done = done.expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Failed);
+    assert_eq!(done.error.as_deref(), Some("run cancelled"));
+    assert_eq!(backend.waiting(), (0, 0), "waits left behind");
+    shutdown.cancel();
+    worker.abort();
+}
