@@ -55,18 +55,32 @@ impl Drop for Coordinator {
     }
 }
 
-/// Removes a task from the pending map when its wait ends, however it ends.
+/// Removes a task from the pending map when its wait ends, however it ends; a wait that ends
+/// without an answer (the node timed out, the run was cancelled or failed) tells the workers
+/// to stop the task.
 struct PendingGuard<'a> {
     pending: &'a Pending,
     task_id: String,
+    client: &'a async_nats::Client,
+    subject_prefix: &'a str,
 }
 
 impl Drop for PendingGuard<'_> {
     fn drop(&mut self) {
-        self.pending
+        let unanswered = self
+            .pending
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.task_id);
+            .remove(&self.task_id)
+            .is_some();
+        if unanswered && let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let client = self.client.clone();
+            let subject = crate::cancel::subject(self.subject_prefix, &self.task_id);
+            runtime.spawn(async move {
+                let _ = client.publish(subject, bytes::Bytes::new()).await;
+                let _ = client.flush().await;
+            });
+        }
     }
 }
 
@@ -284,6 +298,8 @@ impl Backend for NatsBackend {
         let _guard = PendingGuard {
             pending: &coordinator.pending,
             task_id: task_id.clone(),
+            client: &coordinator.client,
+            subject_prefix: &self.config.subject_prefix,
         };
         let publish = PublishMessage::build()
             .payload(payload.into())

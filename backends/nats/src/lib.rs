@@ -2,6 +2,7 @@
 #![deny(missing_docs)]
 
 mod backend;
+mod cancel;
 mod client;
 mod config;
 mod store;

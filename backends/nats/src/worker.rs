@@ -11,6 +11,7 @@ use nadoo_flow_core::{CancellationToken, NodeRegistry, NodeResult, Result};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::cancel::Cancellations;
 use crate::client::{connect, failure, task_consumer, task_stream};
 use crate::config::NatsConfig;
 use crate::task::{Task, TaskResult};
@@ -34,6 +35,17 @@ pub async fn run(config: &NatsConfig, shutdown: CancellationToken) -> Result<()>
         .messages()
         .await
         .map_err(|e| failure("cannot pull tasks", e))?;
+    let cancellations = Cancellations::default();
+    let cancels = client
+        .subscribe(crate::cancel::subject(&config.subject_prefix, "*"))
+        .await
+        .map_err(|e| failure("cannot subscribe to cancellations", e))?;
+    let stop_listening = CancellationToken::new();
+    let listener = tokio::spawn(crate::cancel::listen(
+        cancels,
+        cancellations.clone(),
+        stop_listening.clone(),
+    ));
     tracing::info!(target: "nadoo_flow::backend", url = %nadoo_flow_core::redact_list(&config.url), stream = %config.stream, "worker started");
 
     let slots = Arc::new(Semaphore::new(config.worker_concurrency));
@@ -60,8 +72,9 @@ pub async fn run(config: &NatsConfig, shutdown: CancellationToken) -> Result<()>
                 let client = client.clone();
                 let ack_wait = config.ack_wait;
                 let results = config.results_prefix();
+                let cancellations = cancellations.clone();
                 running.spawn(async move {
-                    serve(client, message, ack_wait, &results).await;
+                    serve(client, message, ack_wait, &results, &cancellations).await;
                     drop(slot);
                 });
             }
@@ -71,6 +84,8 @@ pub async fn run(config: &NatsConfig, shutdown: CancellationToken) -> Result<()>
     // Graceful: the tasks already started finish, answer and acknowledge; tasks pulled but not
     // started are delivered to another worker after `ack_wait`.
     while running.join_next().await.is_some() {}
+    stop_listening.cancel();
+    let _ = listener.await;
     Ok(())
 }
 
@@ -80,6 +95,7 @@ async fn serve(
     message: async_nats::jetstream::Message,
     ack_wait: Duration,
     results: &str,
+    cancellations: &Cancellations,
 ) {
     let task: Task = match serde_json::from_slice(&message.payload) {
         Ok(task) => task,
@@ -116,18 +132,31 @@ async fn serve(
         }
     };
 
+    let Some(cancelled) = cancellations.start(&task.task_id) else {
+        // Its coordinator stopped waiting before it started here.
+        let _ = message.ack_with(AckKind::Term).await;
+        return;
+    };
     let execution = AssertUnwindSafe(node.execute(&task.context)).catch_unwind();
     tokio::pin!(execution);
     let mut progress = tokio::time::interval((ack_wait / 3).max(Duration::from_millis(10)));
     progress.tick().await;
     let outcome = loop {
         tokio::select! {
-            outcome = &mut execution => break outcome,
+            outcome = &mut execution => break Some(outcome),
+            () = cancelled.cancelled() => break None,
             _ = progress.tick() => {
                 // Still working: keep the task from being delivered to another worker.
                 let _ = message.ack_with(AckKind::Progress).await;
             }
         }
+    };
+    cancellations.finish(&task.task_id);
+    let Some(outcome) = outcome else {
+        // Stopped: the node is dropped, its slot freed, and nobody waits for an answer.
+        tracing::debug!(target: "nadoo_flow::backend", node = %task.node_id, "task cancelled by its coordinator");
+        let _ = message.ack_with(AckKind::Term).await;
+        return;
     };
     let result = match outcome {
         Ok(outcome) => NodeResult::from_outcome(outcome),

@@ -150,3 +150,56 @@ async fn a_cancelled_run_leaves_no_wait_behind() {
     shutdown.cancel();
     worker.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_node_is_stopped_on_its_worker_and_frees_its_slot() {
+    let server = NatsServer::start();
+    let mut config = config(&server, "timeouts");
+    config.worker_concurrency = 1;
+    config.result_timeout = Duration::from_secs(5);
+    let shutdown = CancellationToken::new();
+    let worker = {
+        let (config, shutdown) = (config.clone(), shutdown.clone());
+        tokio::spawn(async move { nadoo_flow_nats::worker::run(&config, shutdown).await })
+    };
+    let backend = NatsBackend::from_config(config).expect("valid");
+    let slow = Workflow::builder("slow")
+        .node(NodeSpec::start("start").next("nap"))
+        .node(
+            NodeSpec::from_kind("nap", "sleep", json!({ "ms": 30_000 }))
+                .expect("valid")
+                .timeout(Duration::from_millis(300)),
+        )
+        .build()
+        .expect("valid");
+    let done = backend
+        .run_workflow(&slow, WorkflowContext::new(), RunOptions::new())
+        .await
+        .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Failed);
+    assert!(
+        done.error
+            .as_deref()
+            .is_some_and(|e| e.contains("timed out after 300ms")),
+        "{:?}",
+        done.error
+    );
+
+    // The worker's only slot is free again: without the cancellation it would sleep for
+    // 30 s more, and this run would get no result within its 5 s.
+    let quick = Workflow::builder("quick")
+        .node(NodeSpec::start("start").next("set"))
+        .node(
+            NodeSpec::from_kind("set", "set", json!({ "values": { "ok": true } })).expect("valid"),
+        )
+        .build()
+        .expect("valid");
+    let done = backend
+        .run_workflow(&quick, WorkflowContext::new(), RunOptions::new())
+        .await
+        .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Success, "{:?}", done.error);
+    assert_eq!(done.output("set"), Some(&json!({ "ok": true })));
+    shutdown.cancel();
+    worker.abort();
+}
