@@ -69,6 +69,8 @@ pub(crate) async fn task_stream(
         name: config.stream.clone(),
         subjects: vec![config.task_subject()],
         retention: stream::RetentionPolicy::WorkQueue,
+        // A task older than this has no coordinator waiting for it any more.
+        max_age: config.result_timeout,
         storage: stream::StorageType::File,
         num_replicas: config.replicas,
         ..Default::default()

@@ -101,6 +101,7 @@ async fn serve(
         Ok(task) => task,
         Err(error) => {
             tracing::warn!(target: "nadoo_flow::backend", %error, "unreadable task terminated");
+            refuse_unreadable(&client, &message.payload, &error, results).await;
             let _ = message.ack_with(AckKind::Term).await;
             return;
         }
@@ -183,6 +184,33 @@ async fn answer(client: &async_nats::Client, task: &Task, result: NodeResult) {
         Err(error) => {
             tracing::warn!(target: "nadoo_flow::backend", %error, node = %task.node_id, "encoding a result");
         }
+    }
+}
+
+/// Answers a task that does not read as one with an error, when its id and a valid reply
+/// subject can be read, so that its coordinator does not wait `result_timeout` for nothing.
+async fn refuse_unreadable(
+    client: &async_nats::Client,
+    payload: &[u8],
+    error: &serde_json::Error,
+    results: &str,
+) {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        return;
+    };
+    let (Some(task_id), Some(reply)) = (value["task_id"].as_str(), value["reply"].as_str()) else {
+        return;
+    };
+    if !is_result_subject(reply, results) {
+        return;
+    }
+    let answer = TaskResult {
+        task_id: task_id.to_owned(),
+        result: NodeResult::failed(format!("the worker cannot read this task: {error}")),
+    };
+    if let Ok(payload) = serde_json::to_vec(&answer) {
+        let _ = client.publish(reply.to_owned(), payload.into()).await;
+        let _ = client.flush().await;
     }
 }
 

@@ -203,3 +203,52 @@ async fn a_timed_out_node_is_stopped_on_its_worker_and_frees_its_slot() {
     shutdown.cancel();
     worker.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_task_is_answered_with_an_error() {
+    let server = NatsServer::start();
+    let config = config(&server, "garbled");
+    let shutdown = CancellationToken::new();
+    let worker = {
+        let (config, shutdown) = (config.clone(), shutdown.clone());
+        tokio::spawn(async move { nadoo_flow_nats::worker::run(&config, shutdown).await })
+    };
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let js = async_nats::jetstream::new(client.clone());
+    let mut answers = client
+        .subscribe("garbled.results.me")
+        .await
+        .expect("subscribes");
+    client.flush().await.expect("flushes");
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while js.get_stream("GARBLED_TASKS").await.is_err() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the worker made its stream");
+    let garbled = json!({ "task_id": "t1", "reply": "garbled.results.me", "context": 5 });
+    js.publish(
+        "garbled.tasks",
+        serde_json::to_vec(&garbled).expect("encodes").into(),
+    )
+    .await
+    .expect("publishes")
+    .await
+    .expect("stored");
+    let answer = tokio::time::timeout(Duration::from_secs(10), answers.next())
+        .await
+        .expect("the task is answered")
+        .expect("a message");
+    let answer: serde_json::Value = serde_json::from_slice(&answer.payload).expect("JSON");
+    assert_eq!(answer["task_id"], "t1");
+    assert_eq!(answer["result"]["success"], false);
+    assert!(
+        answer["result"]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("the worker cannot read this task: ")),
+        "{answer}"
+    );
+    shutdown.cancel();
+    worker.abort();
+}
