@@ -38,7 +38,23 @@ pub(crate) async fn connect(
             )
         })?;
     }
-    let urls: Vec<&str> = config.url.split(',').map(str::trim).collect();
+    // Credentials written in a URL go to the connection options, and the URLs to the client
+    // without them: the client logs the URLs it tries.
+    let mut urls: Vec<String> = Vec::new();
+    let mut written: Option<(String, Option<String>)> = None;
+    for url in config.url.split(',').map(str::trim) {
+        let (plain, credentials) = without_credentials(url);
+        urls.push(plain);
+        written = written.or(credentials);
+    }
+    if config.user.is_none() && config.token.is_none() {
+        match written {
+            Some((user, Some(password))) => options = options.user_and_password(user, password),
+            Some((token, None)) => options = options.token(token),
+            None => {}
+        }
+    }
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
     let connecting = options.connect(urls.as_slice());
     let client = match tokio::time::timeout(config.request_timeout, connecting).await {
         Ok(Ok(client)) => client,
@@ -58,6 +74,26 @@ pub(crate) async fn connect(
     let mut js = jetstream::new(client.clone());
     js.set_timeout(config.request_timeout);
     Ok((client, js))
+}
+
+/// `url` without the user information of its authority, and that user information: a user
+/// and password, or a token alone.
+fn without_credentials(url: &str) -> (String, Option<(String, Option<String>)>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let credentials = match user_info.split_once(':') {
+                Some((user, password)) => (user.to_owned(), Some(password.to_owned())),
+                None => (user_info.to_owned(), None),
+            };
+            (format!("{scheme}://{host}{path}"), Some(credentials))
+        }
+        None => (url.to_owned(), None),
+    }
 }
 
 /// The work-queue stream of tasks, made if missing.
@@ -108,4 +144,28 @@ pub(crate) async fn task_consumer(
                 e,
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_credentials;
+
+    #[test]
+    fn credentials_leave_the_url() {
+        assert_eq!(
+            without_credentials("nats://alice:pw@h:4222"),
+            (
+                "nats://h:4222".to_owned(),
+                Some(("alice".to_owned(), Some("pw".to_owned())))
+            )
+        );
+        assert_eq!(
+            without_credentials("tls://tok@h"),
+            ("tls://h".to_owned(), Some(("tok".to_owned(), None)))
+        );
+        assert_eq!(
+            without_credentials("nats://h:1"),
+            ("nats://h:1".to_owned(), None)
+        );
+    }
 }

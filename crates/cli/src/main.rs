@@ -212,6 +212,14 @@ fn runs_command(
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Log lines only when RUST_LOG asks for them (`RUST_LOG=nadoo_flow=debug`), on stderr.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .without_time()
+            .init();
+    }
     let outcome = match cli.command {
         Command::Backends { json } => backends::run(json),
         Command::Stores { json } => stores::run(json),

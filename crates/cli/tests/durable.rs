@@ -23,6 +23,7 @@ fn command(store: &str, args: &[&str]) -> Command {
         .args(["--store", store])
         .env_remove("NADOO_BACKEND")
         .env_remove("NADOO_CONFIG")
+        .env_remove("RUST_LOG")
         .env_remove("NADOO_STORE");
     command
 }
@@ -293,6 +294,7 @@ fn the_store_comes_from_the_flag_the_environment_or_the_configuration_file() {
             .args(args)
             .env_remove("NADOO_STORE")
             .env_remove("NADOO_CONFIG")
+            .env_remove("RUST_LOG")
             .env("XDG_STATE_HOME", dir.path().join("state"));
         if let Some(url) = env {
             command.env("NADOO_STORE", url);

@@ -12,6 +12,7 @@ fn asking_for_a_backend_that_is_not_compiled_names_its_feature() {
         "/../../examples/workflows/hello.toml"
     );
     let out = Command::new(env!("CARGO_BIN_EXE_nadoo-flow"))
+        .env_remove("RUST_LOG")
         .args(["run", hello, "--backend", "native"])
         .output()
         .expect("the binary runs");
@@ -22,6 +23,7 @@ fn asking_for_a_backend_that_is_not_compiled_names_its_feature() {
     );
 
     let out = Command::new(env!("CARGO_BIN_EXE_nadoo-flow"))
+        .env_remove("RUST_LOG")
         .args(["run", hello])
         .output()
         .expect("the binary runs");
@@ -32,6 +34,7 @@ fn asking_for_a_backend_that_is_not_compiled_names_its_feature() {
 #[test]
 fn backends_lists_nothing_and_says_so() {
     let out = Command::new(env!("CARGO_BIN_EXE_nadoo-flow"))
+        .env_remove("RUST_LOG")
         .arg("backends")
         .output()
         .expect("the binary runs");
@@ -44,6 +47,7 @@ fn backends_lists_nothing_and_says_so() {
 #[test]
 fn asking_for_a_store_that_is_not_compiled_names_its_feature() {
     let out = Command::new(env!("CARGO_BIN_EXE_nadoo-flow"))
+        .env_remove("RUST_LOG")
         .args(["runs", "--store", "sqlite://runs.db"])
         .output()
         .expect("the binary runs");

@@ -24,6 +24,7 @@ fn nadoo_flow(args: &[&str]) -> Output {
         .args(args)
         .env_remove("NADOO_BACKEND")
         .env_remove("NADOO_CONFIG")
+        .env_remove("RUST_LOG")
         .env_remove("NADOO_STORE")
         .env("XDG_STATE_HOME", state_home())
         .output()
@@ -434,6 +435,7 @@ fn nadoo_flow_with_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         .args(args)
         .env_remove("NADOO_BACKEND")
         .env_remove("NADOO_CONFIG")
+        .env_remove("RUST_LOG")
         .env_remove("NADOO_STORE")
         .env("XDG_STATE_HOME", state_home());
     for (var, value) in env {
@@ -494,6 +496,7 @@ fn on_a_terminal(args: &[&str]) -> String {
         .args(["-qec", &command, "/dev/null"])
         .env_remove("NADOO_BACKEND")
         .env_remove("NADOO_CONFIG")
+        .env_remove("RUST_LOG")
         .env_remove("NADOO_STORE")
         .env("XDG_STATE_HOME", state_home())
         .output()
@@ -582,4 +585,24 @@ fn a_store_that_cannot_be_used_is_a_usage_error_naming_it() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--older-than `soon` is not a duration"));
+}
+
+#[test]
+fn rust_log_shows_log_lines_on_stderr() {
+    let hello = example("hello");
+    let out = nadoo_flow_with_env(
+        &["run", &hello, "--store", "none"],
+        &[("RUST_LOG", "nadoo_flow=info"), ("NADOO_DEBUG", "true")],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("node finished"), "{}", stderr(&out));
+    let quiet = nadoo_flow_with_env(
+        &["run", &hello, "--store", "none"],
+        &[("NADOO_DEBUG", "true")],
+    );
+    assert!(
+        !stderr(&quiet).contains("node finished"),
+        "{}",
+        stderr(&quiet)
+    );
 }
