@@ -225,6 +225,21 @@ fn record(url: &str, row: Row) -> Result<RunRecord> {
     })
 }
 
+/// A run's lease, if one was taken; [`Error::UnknownRun`] when the run is not there.
+fn read_lease(conn: &Connection, url: &str, run_id: &str) -> Result<Option<Lease>> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT lease FROM runs WHERE run_id = ?1",
+            [run_id],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(sql(url))?
+        .ok_or_else(|| unknown(url, run_id))?;
+    text.map(|text| serde_json::from_str(&text).map_err(|e| corrupt(url, run_id, "lease", e)))
+        .transpose()
+}
+
 /// The sequence number after the last entry of a run's journal.
 fn journal_end(conn: &Connection, url: &str, run_id: &str) -> Result<i64> {
     conn.prepare_cached("SELECT COALESCE(MAX(seq) + 1, 0) FROM journal WHERE run_id = ?1")
@@ -494,25 +509,14 @@ impl RunStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql(url))?;
-            let current: Option<Option<String>> = tx
-                .query_row(
-                    "SELECT lease FROM runs WHERE run_id = ?1",
-                    [&run_id],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(sql(url))?;
-            let current = current.ok_or_else(|| unknown(url, &run_id))?;
-            if let Some(text) = current {
-                let lease: Lease =
-                    serde_json::from_str(&text).map_err(|e| corrupt(url, &run_id, "lease", e))?;
-                if let Err(expires_in) = lease.may_be_taken_by(&holder) {
-                    return Err(Error::LeaseHeld {
-                        run_id,
-                        holder: lease.holder.to_string(),
-                        expires_in,
-                    });
-                }
+            if let Some(lease) = read_lease(&tx, url, &run_id)?
+                && let Err(expires_in) = lease.may_be_taken_by(&holder)
+            {
+                return Err(Error::LeaseHeld {
+                    run_id,
+                    holder: lease.holder.to_string(),
+                    expires_in,
+                });
             }
             let lease = serde_json::to_string(&Lease::new(holder, ttl))
                 .map_err(|e| corrupt(url, &run_id, "lease", e))?;
@@ -532,18 +536,9 @@ impl RunStore for SqliteStore {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(sql(url))?;
-            let current: Option<Option<String>> = tx
-                .query_row(
-                    "SELECT lease FROM runs WHERE run_id = ?1",
-                    [&run_id],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(sql(url))?;
-            let held_by_holder = current.flatten().is_some_and(|text| {
-                serde_json::from_str::<Lease>(&text).is_ok_and(|lease| lease.holder == holder)
-            });
-            if held_by_holder {
+            // A run that is gone, or a lease that does not read, holds nothing to give up.
+            let held = read_lease(&tx, url, &run_id).ok().flatten();
+            if held.is_some_and(|lease| lease.holder == holder) {
                 tx.execute("UPDATE runs SET lease = NULL WHERE run_id = ?1", [&run_id])
                     .map_err(sql(url))?;
             }
