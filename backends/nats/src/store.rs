@@ -414,12 +414,7 @@ impl RunStore for NatsStore {
                 records.push(record);
             }
         }
-        records.sort_by(|a, b| (b.created, &b.run_id).cmp(&(a.created, &a.run_id)));
-        Ok(records
-            .into_iter()
-            .skip(filter.offset)
-            .take(filter.limit.unwrap_or(usize::MAX))
-            .collect())
+        Ok(filter.page_of(records))
     }
 
     async fn lease(&self, run_id: &str, holder: &LeaseHolder, ttl: Duration) -> Result<()> {

@@ -25,6 +25,30 @@ fn config(server: &NatsServer, prefix: &str) -> NatsConfig {
     .expect("a valid configuration")
 }
 
+/// A worker of `config` serving in this process until the token is cancelled.
+fn worker(
+    config: &NatsConfig,
+) -> (
+    CancellationToken,
+    tokio::task::JoinHandle<nadoo_flow_core::Result<()>>,
+) {
+    let shutdown = CancellationToken::new();
+    let (config, stop) = (config.clone(), shutdown.clone());
+    let handle = tokio::spawn(async move { nadoo_flow_nats::worker::run(&config, stop).await });
+    (shutdown, handle)
+}
+
+/// Waits until the worker has made its task stream `name`.
+async fn stream_made(js: &async_nats::jetstream::Context, name: &str) {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while js.get_stream(name).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the worker made its stream");
+}
+
 /// A task as a coordinator would publish it, answered at `reply`.
 fn task(id: &str, reply: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({
@@ -44,11 +68,7 @@ fn task(id: &str, reply: &str) -> Vec<u8> {
 async fn a_task_cannot_send_the_answer_outside_the_results_subjects() {
     let server = NatsServer::start();
     let config = config(&server, "forge");
-    let shutdown = CancellationToken::new();
-    let worker = {
-        let (config, shutdown) = (config.clone(), shutdown.clone());
-        tokio::spawn(async move { nadoo_flow_nats::worker::run(&config, shutdown).await })
-    };
+    let (shutdown, worker) = worker(&config);
     let client = async_nats::connect(server.url()).await.expect("connects");
     let js = async_nats::jetstream::new(client.clone());
     let mut forged = client.subscribe("forged.>").await.expect("subscribes");
@@ -61,14 +81,7 @@ async fn a_task_cannot_send_the_answer_outside_the_results_subjects() {
         .await
         .expect("subscribes");
     client.flush().await.expect("flushes");
-    // The stream exists once the worker runs.
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while js.get_stream("FORGE_TASKS").await.is_err() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the worker made its stream");
+    stream_made(&js, "FORGE_TASKS").await;
 
     for (id, reply) in [
         ("f1", "forged.reply"),
@@ -110,11 +123,7 @@ async fn a_task_cannot_send_the_answer_outside_the_results_subjects() {
 async fn a_cancelled_run_leaves_no_wait_behind() {
     let server = NatsServer::start();
     let config = config(&server, "cancelled");
-    let shutdown = CancellationToken::new();
-    let worker = {
-        let (config, shutdown) = (config.clone(), shutdown.clone());
-        tokio::spawn(async move { nadoo_flow_nats::worker::run(&config, shutdown).await })
-    };
+    let (shutdown, worker) = worker(&config);
     let backend = NatsBackend::from_config(config).expect("valid");
     let mut start = NodeSpec::start("start");
     let mut builder = Workflow::builder("waits");
@@ -157,11 +166,7 @@ async fn a_timed_out_node_is_stopped_on_its_worker_and_frees_its_slot() {
     let mut config = config(&server, "timeouts");
     config.worker_concurrency = 1;
     config.result_timeout = Duration::from_secs(5);
-    let shutdown = CancellationToken::new();
-    let worker = {
-        let (config, shutdown) = (config.clone(), shutdown.clone());
-        tokio::spawn(async move { nadoo_flow_nats::worker::run(&config, shutdown).await })
-    };
+    let (shutdown, worker) = worker(&config);
     let backend = NatsBackend::from_config(config).expect("valid");
     let slow = Workflow::builder("slow")
         .node(NodeSpec::start("start").next("nap"))
@@ -208,11 +213,7 @@ async fn a_timed_out_node_is_stopped_on_its_worker_and_frees_its_slot() {
 async fn an_unreadable_task_is_answered_with_an_error() {
     let server = NatsServer::start();
     let config = config(&server, "garbled");
-    let shutdown = CancellationToken::new();
-    let worker = {
-        let (config, shutdown) = (config.clone(), shutdown.clone());
-        tokio::spawn(async move { nadoo_flow_nats::worker::run(&config, shutdown).await })
-    };
+    let (shutdown, worker) = worker(&config);
     let client = async_nats::connect(server.url()).await.expect("connects");
     let js = async_nats::jetstream::new(client.clone());
     let mut answers = client
@@ -220,13 +221,7 @@ async fn an_unreadable_task_is_answered_with_an_error() {
         .await
         .expect("subscribes");
     client.flush().await.expect("flushes");
-    tokio::time::timeout(Duration::from_secs(10), async {
-        while js.get_stream("GARBLED_TASKS").await.is_err() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .expect("the worker made its stream");
+    stream_made(&js, "GARBLED_TASKS").await;
     let garbled = json!({ "task_id": "t1", "reply": "garbled.results.me", "context": 5 });
     js.publish(
         "garbled.tasks",

@@ -90,18 +90,13 @@ impl RunStore for MemoryStore {
 
     async fn list(&self, filter: &RunFilter) -> Result<Vec<RunRecord>> {
         let runs = self.runs();
-        let mut records: Vec<RunRecord> = runs
+        let records: Vec<RunRecord> = runs
             .values()
             .map(|(run, _)| &run.record)
             .filter(|record| filter.matches(record))
             .cloned()
             .collect();
-        records.sort_by(|a, b| (b.created, &b.run_id).cmp(&(a.created, &a.run_id)));
-        Ok(records
-            .into_iter()
-            .skip(filter.offset)
-            .take(filter.limit.unwrap_or(usize::MAX))
-            .collect())
+        Ok(filter.page_of(records))
     }
 
     async fn lease(&self, run_id: &str, holder: &LeaseHolder, ttl: Duration) -> Result<()> {

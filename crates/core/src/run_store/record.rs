@@ -155,6 +155,18 @@ impl RunFilter {
         self
     }
 
+    /// The page of `records` (already filtered) the filter asks for: newest first (by creation
+    /// time, then run id, both descending), after skipping `offset`, at most `limit`. Stores
+    /// that list in memory use it, so that every store orders alike.
+    pub fn page_of(&self, mut records: Vec<RunRecord>) -> Vec<RunRecord> {
+        records.sort_by(|a, b| (b.created, &b.run_id).cmp(&(a.created, &a.run_id)));
+        records
+            .into_iter()
+            .skip(self.offset)
+            .take(self.limit.unwrap_or(usize::MAX))
+            .collect()
+    }
+
     /// Whether `record` passes the status and workflow conditions.
     pub fn matches(&self, record: &RunRecord) -> bool {
         self.status.is_none_or(|s| s == record.status)
