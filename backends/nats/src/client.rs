@@ -19,16 +19,13 @@ pub(crate) async fn connect(
     let mut options = ConnectOptions::new()
         .name(name)
         .connection_timeout(config.request_timeout)
-        .request_timeout(Some(config.request_timeout))
-        .require_tls(config.tls_required);
+        .request_timeout(Some(config.request_timeout));
+    options = crate::tls::configure(options, config)?;
     if let (Some(user), Some(password)) = (&config.user, &config.password) {
         options = options.user_and_password(user.clone(), password.clone());
     }
     if let Some(token) = &config.token {
         options = options.token(token.clone());
-    }
-    if let Some(ca) = &config.tls_ca_file {
-        options = options.add_root_certificates(ca.clone());
     }
     if let Some(creds) = &config.creds_file {
         options = options.credentials_file(creds).await.map_err(|e| {

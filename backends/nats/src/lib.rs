@@ -9,6 +9,7 @@ mod store;
 mod task;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 pub mod worker;
 
 pub use crate::backend::NatsBackend;
