@@ -225,3 +225,109 @@ impl Node for Rendezvous {
         }
     }
 }
+
+/// Sleeps `ms`, keeping a record under `key` of its executions: one that starts is counted by
+/// [`started`] and, until its future completes or is dropped, by [`holding`]. So a case can
+/// tell whether a backend really stopped a node it cancelled or timed out, where the node ran.
+///
+/// The records are files under the system's temporary directory (see [`hold_dir`]), so
+/// executions on workers in other processes of the same machine count too.
+#[node("conformance-hold")]
+#[derive(Debug, Clone)]
+pub struct Hold {
+    config: HoldConfig,
+}
+
+/// Configuration of [`Hold`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldConfig {
+    /// How long to sleep, in milliseconds, for example `60000`. Required.
+    pub ms: u64,
+    /// Names the records, for example `"nats-timeout-4711-0"`: ASCII letters, digits, `-` and
+    /// `_`, so that it is one file name. Use one that no other run uses. Required.
+    pub key: String,
+}
+
+impl NodeKind for Hold {
+    type Config = HoldConfig;
+    fn from_config(config: HoldConfig) -> Result<Self, BoxError> {
+        let valid = !config.key.is_empty()
+            && config
+                .key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid {
+            return Err(format!(
+                "key {:?} is not one file name: use ASCII letters, digits, `-` and `_`",
+                config.key
+            )
+            .into());
+        }
+        Ok(Hold { config })
+    }
+}
+
+/// The records of one execution that runs: removed when the execution ends, however it ends.
+#[derive(Debug)]
+struct Holding(std::path::PathBuf);
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The records of started executions, under a key's directory.
+const STARTED: &str = "started";
+/// The records of executions that run, under a key's directory.
+const RUNNING: &str = "running";
+
+#[async_trait]
+impl Node for Hold {
+    async fn execute(&self, _context: &NodeContext) -> Result<NodeResult, BoxError> {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let execution = format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let dir = hold_dir(&self.config.key);
+        for records in [STARTED, RUNNING] {
+            std::fs::create_dir_all(dir.join(records))?;
+        }
+        let running = dir.join(RUNNING).join(&execution);
+        std::fs::write(&running, b"")?;
+        let _holding = Holding(running);
+        std::fs::write(dir.join(STARTED).join(&execution), b"")?;
+        tokio::time::sleep(std::time::Duration::from_millis(self.config.ms)).await;
+        Ok(NodeResult::ok(json!({ "held_ms": self.config.ms })))
+    }
+}
+
+/// Where [`Hold`] nodes keep the records of `key`: `nadoo-flow-hold/<key>` in the system's
+/// temporary directory.
+pub fn hold_dir(key: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join("nadoo-flow-hold").join(key)
+}
+
+/// How many executions of [`Hold`] nodes with `key` run right now, on any process of this
+/// machine: started, and neither finished nor dropped.
+pub fn holding(key: &str) -> usize {
+    records(key, RUNNING)
+}
+
+/// How many executions of [`Hold`] nodes with `key` have started, on any process of this
+/// machine, since [`forget_holds`] last cleared the key.
+pub fn started(key: &str) -> usize {
+    records(key, STARTED)
+}
+
+/// Removes the records of `key`; an execution that still runs is no longer counted.
+pub fn forget_holds(key: &str) {
+    let _ = std::fs::remove_dir_all(hold_dir(key));
+}
+
+fn records(key: &str, which: &str) -> usize {
+    std::fs::read_dir(hold_dir(key).join(which)).map_or(0, |entries| entries.count())
+}

@@ -9,6 +9,7 @@ mod retry;
 mod run;
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use libtest_mimic::Trial;
 use nadoo_flow_core::{Backend, BackendRegistry, Capabilities, Capability, Workflow};
@@ -62,6 +63,16 @@ pub(crate) fn config_with(extra: Value) -> Value {
 pub(crate) fn create(backend: &str) -> Result<Box<dyn Backend>, String> {
     let config = CONFIG.get().cloned().unwrap_or(Value::Null);
     BackendRegistry::create(backend, config).map_err(|e| format!("create(\"{backend}\"): {e}"))
+}
+
+/// A key for `conformance-hold` nodes of `case` that no other trial, run or process uses.
+pub(crate) fn hold_key(backend: &str, case: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{backend}-{case}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The workflow in TOML `text`.

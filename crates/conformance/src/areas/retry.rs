@@ -1,4 +1,4 @@
-//! Retries with backoff, and timeouts.
+//! Retries with backoff, and timeouts that stop the node where it runs.
 
 use std::time::Duration;
 
@@ -6,8 +6,8 @@ use libtest_mimic::Trial;
 use nadoo_flow_core::{RunOptions, WorkflowContext, WorkflowStatus};
 use serde_json::json;
 
-use super::{create, trial, workflow};
-use crate::check::{Outcome, block_on, equal, succeeded, text};
+use super::{create, hold_key, trial, workflow};
+use crate::check::{Outcome, block_on, equal, stopped_in_backend, succeeded, text};
 
 pub(crate) fn trials(backend: &'static str) -> Vec<Trial> {
     vec![
@@ -61,7 +61,10 @@ fn retries_run_out(backend: &'static str) -> Outcome {
     )
 }
 
-const SLOW: &str = r#"
+/// A node that holds a minute, recorded under `key`, with a 100 ms timeout.
+fn slow(key: &str) -> String {
+    format!(
+        r#"
 [[nodes]]
 id = "start"
 kind = "start"
@@ -69,19 +72,31 @@ next = ["slow"]
 
 [[nodes]]
 id = "slow"
-kind = "sleep"
-config = { ms = 60000 }
+kind = "conformance-hold"
+config = {{ ms = 60000, key = "{key}" }}
 timeout = "100ms"
-"#;
+"#
+    )
+}
 
+/// The timeout fails the attempt, and the node stops where it runs.
 fn timeout(backend: &'static str) -> Outcome {
-    let wf = workflow(SLOW)?;
-    let done = block_on(create(backend)?.execute_workflow(&wf, WorkflowContext::new()))?;
+    let key = hold_key(backend, "timeout");
+    let wf = workflow(&slow(&key))?;
+    let instance = create(backend)?;
+    let (done, stopped) = block_on(async {
+        let done = instance.execute_workflow(&wf, WorkflowContext::new()).await;
+        (
+            done,
+            stopped_in_backend(&key, "node `slow`", "it timed out").await,
+        )
+    })?;
     let done = text("run", done)?;
     equal("status", done.status, WorkflowStatus::Failed)?;
     equal(
         "error",
         done.error.as_deref(),
         Some("node `slow` failed: timed out after 100ms"),
-    )
+    )?;
+    stopped
 }
