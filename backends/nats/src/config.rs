@@ -33,10 +33,19 @@ pub struct NatsConfig {
     pub token: Option<String>,
     /// Path of a `.creds` file (JWT and NKey seed). Default: none.
     pub creds_file: Option<PathBuf>,
-    /// Require TLS. Default: `false` (`tls://` URLs require it anyway).
+    /// Require TLS. Default: `false` (`tls://` URLs require it anyway). Without it, and
+    /// without `tls://` URLs, the client uses TLS only when the server asks for it, so a
+    /// certificate setting alone does not protect credentials.
     pub tls_required: bool,
-    /// A CA certificate (PEM) to trust for the server's TLS certificate. Default: none.
+    /// A CA certificate (PEM), for example `"/etc/nats/ca.pem"`, to trust for the server's
+    /// TLS certificate instead of the system's roots. Default: none (the system's roots).
     pub tls_ca_file: Option<PathBuf>,
+    /// The client certificate (PEM) presented to a server that verifies clients (mutual
+    /// TLS), for example `"/etc/nats/client.pem"`; with `tls_client_key`. Default: none.
+    pub tls_client_cert: Option<PathBuf>,
+    /// The private key (PEM) of `tls_client_cert`, for example `"/etc/nats/client-key.pem"`.
+    /// Default: none.
+    pub tls_client_key: Option<PathBuf>,
     /// The work-queue stream that holds tasks. Default: `"NADOO_TASKS"`.
     pub stream: String,
     /// The prefix of the task and result subjects. Default: `"nadoo"`.
@@ -73,6 +82,8 @@ impl Default for NatsConfig {
             creds_file: None,
             tls_required: false,
             tls_ca_file: None,
+            tls_client_cert: None,
+            tls_client_key: None,
             stream: "NADOO_TASKS".to_owned(),
             subject_prefix: "nadoo".to_owned(),
             consumer: "nadoo-workers".to_owned(),
@@ -106,6 +117,7 @@ impl NatsConfig {
         if self.user.is_some() != self.password.is_some() {
             return invalid("user", "user and password go together");
         }
+        self.client_certificate()?;
         if self.max_deliver < 1 {
             return invalid("max_deliver", "must be at least 1");
         }
@@ -133,9 +145,32 @@ impl NatsConfig {
         Ok(())
     }
 
+    /// The client certificate and its key, when both are set; an error naming the missing one
+    /// when only one is.
+    pub(crate) fn client_certificate(&self) -> Result<Option<(&PathBuf, &PathBuf)>> {
+        let missing = |key: &str| {
+            Err(Error::invalid_config(
+                "nats",
+                Some(key),
+                "tls_client_cert and tls_client_key go together",
+            ))
+        };
+        match (&self.tls_client_cert, &self.tls_client_key) {
+            (Some(cert), Some(key)) => Ok(Some((cert, key))),
+            (Some(_), None) => missing("tls_client_key"),
+            (None, Some(_)) => missing("tls_client_cert"),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// The subject tasks are published to.
     pub(crate) fn task_subject(&self) -> String {
         format!("{}.tasks", self.subject_prefix)
+    }
+
+    /// The work-queue stream that holds results until their coordinator reads them.
+    pub(crate) fn result_stream(&self) -> String {
+        format!("{}_RESULTS", self.stream)
     }
 
     /// The prefix of every coordinator's results subject; workers answer nowhere else.
@@ -155,6 +190,8 @@ impl fmt::Debug for NatsConfig {
             .field("creds_file", &self.creds_file)
             .field("tls_required", &self.tls_required)
             .field("tls_ca_file", &self.tls_ca_file)
+            .field("tls_client_cert", &self.tls_client_cert)
+            .field("tls_client_key", &self.tls_client_key)
             .field("stream", &self.stream)
             .field("subject_prefix", &self.subject_prefix)
             .field("consumer", &self.consumer)
@@ -196,6 +233,8 @@ mod tests {
             (r#"{"user": "ana"}"#, "user"),
             (r#"{"max_deliver": 0}"#, "max_deliver"),
             (r#"{"stream": "a.b"}"#, "stream"),
+            (r#"{"tls_client_cert": "c.pem"}"#, "tls_client_key"),
+            (r#"{"tls_client_key": "k.pem"}"#, "tls_client_cert"),
         ] {
             let config: NatsConfig = serde_json::from_str(json).expect("parses");
             let err = config.check().unwrap_err();

@@ -1,8 +1,9 @@
 //! Test support: a real `nats-server -js` for tests and benchmarks (feature `testing`).
 
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,10 @@ pub struct NatsServer {
     port: u16,
     /// The HTTP monitoring port, asked whether JetStream is ready.
     monitor: u16,
-    store: tempfile::TempDir,
+    /// Holds `store/`, the configuration file if any, and the server's log.
+    dir: tempfile::TempDir,
+    /// The configuration file given with `-c`, if any.
+    config: Option<PathBuf>,
 }
 
 impl NatsServer {
@@ -27,20 +31,62 @@ impl NatsServer {
     ///
     /// When `nats-server` cannot be started or is not ready within 15 seconds.
     pub fn start() -> NatsServer {
+        NatsServer::launch(None)
+    }
+
+    /// Starts a server with `config_text` as the body of its configuration file, and waits
+    /// as [`start`](NatsServer::start) does.
+    ///
+    /// The body adds what a test needs, such as a `tls { ... }` block or
+    /// `authorization { users = [...] }`; the harness still chooses the address, the client
+    /// and monitoring ports, JetStream and its store directory (on the command line, which
+    /// takes precedence over the file), so the body should not set them. Paths in the body
+    /// are best absolute.
+    ///
+    /// ```no_run
+    /// # use nadoo_flow_nats::testing::NatsServer;
+    /// let server = NatsServer::start_with(r#"authorization { token: "s3cret" }"#);
+    /// let url = server.url();
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](NatsServer::start), and when the server exits at once, for instance on a
+    /// configuration error: the message then includes the server's log.
+    pub fn start_with(config_text: &str) -> NatsServer {
+        NatsServer::launch(Some(config_text))
+    }
+
+    fn launch(config_text: Option<&str>) -> NatsServer {
         let (port, monitor) = (free_port(), free_port());
-        let store = tempfile::tempdir().expect("a temporary directory");
-        let child = spawn(port, monitor, store.path());
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::create_dir(dir.path().join("store")).expect("a store directory");
+        let config = config_text.map(|text| {
+            let path = dir.path().join("nats-server.conf");
+            std::fs::write(&path, text).expect("the configuration file is written");
+            path
+        });
+        let child = spawn(port, monitor, dir.path(), config.as_deref());
         NatsServer {
             child,
             port,
             monitor,
-            store,
+            dir,
+            config,
         }
     }
 
     /// The server's URL, `nats://127.0.0.1:<port>`.
+    ///
+    /// A client given it still uses TLS when the server's configuration requires TLS; use
+    /// [`url_with_scheme`](NatsServer::url_with_scheme) for a `tls://` URL.
     pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+        self.url_with_scheme("nats")
+    }
+
+    /// The server's URL with the scheme `scheme`, such as `"tls"`: `tls://127.0.0.1:<port>`.
+    pub fn url_with_scheme(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// The server's port.
@@ -48,12 +94,17 @@ impl NatsServer {
         self.port
     }
 
-    /// Stops the server and starts it again on the same port with the same store, as a
-    /// restart would.
+    /// Stops the server and starts it again on the same port with the same store and
+    /// configuration, as a restart would.
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn(self.port, self.monitor, self.store.path());
+        self.child = spawn(
+            self.port,
+            self.monitor,
+            self.dir.path(),
+            self.config.as_deref(),
+        );
     }
 }
 
@@ -71,13 +122,25 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn spawn(port: u16, monitor: u16, store: &Path) -> Child {
-    let child = Command::new("nats-server")
+/// Starts `nats-server` with its store in `dir/store` and its log appended to
+/// `dir/nats-server.log`, and waits until it is ready.
+fn spawn(port: u16, monitor: u16, dir: &Path, config: Option<&Path>) -> Child {
+    let log_path = dir.join("nats-server.log");
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .expect("the server's log file");
+    let mut command = Command::new("nats-server");
+    if let Some(config) = config {
+        command.arg("-c").arg(config);
+    }
+    let mut child = command
         .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string()])
         .args(["-m", &monitor.to_string(), "-sd"])
-        .arg(store)
+        .arg(dir.join("store"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap_or_else(|e| {
             panic!(
@@ -86,6 +149,11 @@ fn spawn(port: u16, monitor: u16, store: &Path) -> Child {
         });
     let deadline = Instant::now() + Duration::from_secs(15);
     while TcpStream::connect(("127.0.0.1", port)).is_err() || !healthy(monitor) {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut text = String::new();
+            let _ = File::open(&log_path).and_then(|mut f| f.read_to_string(&mut text));
+            panic!("nats-server on port {port} exited ({status}) before it was ready:\n{text}");
+        }
         assert!(
             Instant::now() < deadline,
             "nats-server on port {port} was not ready (JetStream included) within 15 s"
