@@ -1,22 +1,21 @@
 //! The coordinator: the shared scheduler, with each node execution published as a task to
 //! JetStream and its result awaited from a worker.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::PoisonError;
+use std::time::SystemTime;
 
 use async_nats::jetstream;
-use async_nats::jetstream::message::PublishMessage;
-use futures::StreamExt;
+use nadoo_flow_core::run_store::to_millis;
 use nadoo_flow_core::{
     Backend, BackendType, CancellationToken, Capabilities, Capability, Error, NodeContext,
     NodeRegistry, NodeResult, NodeSpec, Result, Workflow, WorkflowContext, async_trait, backend,
 };
-use serde::Deserialize;
-use tokio::sync::{OnceCell, oneshot};
+use tokio::sync::OnceCell;
 
 use crate::client::{connect, failure};
 use crate::config::NatsConfig;
-use crate::task::{Task, TaskResult};
+use crate::results::Inbox;
+use crate::task::Task;
 
 /// Runs node executions on NATS JetStream workers across machines.
 #[backend("nats")]
@@ -27,83 +26,43 @@ pub struct NatsBackend {
     connection: OnceCell<Coordinator>,
 }
 
-/// What a pending task is waiting for.
-#[derive(Debug)]
-enum Reply {
-    Result(NodeResult),
-    /// The server gave up on the task after `max_deliver` deliveries.
-    Poison,
-}
-
-type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Reply>>>>;
-
-/// The live connection of a coordinator and its routing of replies to waiting nodes.
+/// The live connection of a coordinator: where it publishes tasks and reads results.
 #[derive(Debug)]
 struct Coordinator {
     client: async_nats::Client,
     js: jetstream::Context,
-    results: String,
-    pending: Pending,
-    by_sequence: Arc<Mutex<HashMap<u64, String>>>,
-    /// Stops the reply routers when the backend is dropped.
-    stop: CancellationToken,
+    tasks: jetstream::stream::Stream,
+    inbox: Inbox,
 }
 
-impl Drop for Coordinator {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
-
-/// Removes a task from the pending map when its wait ends, however it ends; a wait that ends
-/// without an answer (the node timed out, the run was cancelled or failed) tells the workers
-/// to stop the task.
-struct PendingGuard<'a> {
-    pending: &'a Pending,
+/// Ends a task's wait, however it ends. A wait that ends without an answer (the node timed
+/// out, the run was cancelled or failed) tells the workers to stop the task and removes it
+/// from the task stream if no worker has taken it yet.
+struct WaitGuard<'a> {
+    coordinator: &'a Coordinator,
     task_id: String,
-    client: &'a async_nats::Client,
+    /// The task's place in the task stream, once stored.
+    sequence: Option<u64>,
     subject_prefix: &'a str,
 }
 
-impl Drop for PendingGuard<'_> {
+impl Drop for WaitGuard<'_> {
     fn drop(&mut self) {
-        let unanswered = self
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.task_id)
-            .is_some();
+        let unanswered = self.coordinator.inbox.forget(&self.task_id);
         if unanswered && let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let client = self.client.clone();
+            let client = self.coordinator.client.clone();
+            let tasks = self.coordinator.tasks.clone();
             let subject = crate::cancel::subject(self.subject_prefix, &self.task_id);
+            let sequence = self.sequence;
             runtime.spawn(async move {
                 let _ = client.publish(subject, bytes::Bytes::new()).await;
                 let _ = client.flush().await;
+                if let Some(sequence) = sequence {
+                    let _ = tasks.delete_message(sequence).await;
+                }
             });
         }
     }
-}
-
-/// Forgets a task's stream sequence when its wait ends, however it ends (a cancelled or
-/// timed-out run drops the wait).
-struct SequenceGuard<'a> {
-    by_sequence: &'a Arc<Mutex<HashMap<u64, String>>>,
-    sequence: u64,
-}
-
-impl Drop for SequenceGuard<'_> {
-    fn drop(&mut self) {
-        self.by_sequence
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(&self.sequence);
-    }
-}
-
-/// The part of a max-deliveries advisory the coordinator reads.
-#[derive(Deserialize)]
-struct MaxDeliveries {
-    stream_seq: u64,
 }
 
 impl NatsBackend {
@@ -112,21 +71,16 @@ impl NatsBackend {
         &self.config
     }
 
-    /// How many node executions wait for a result now, and how many stream sequences the
-    /// coordinator maps to them (for tests: both are 0 once no run is going on).
+    /// How many node executions wait for a result now (for tests: 0 once no run is going
+    /// on).
     #[cfg(feature = "testing")]
-    pub fn waiting(&self) -> (usize, usize) {
-        self.connection.get().map_or((0, 0), |c| {
-            (
-                c.pending
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .len(),
-                c.by_sequence
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .len(),
-            )
+    pub fn waiting(&self) -> usize {
+        self.connection.get().map_or(0, |c| {
+            c.inbox
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .len()
         })
     }
 
@@ -140,72 +94,13 @@ impl NatsBackend {
 impl Coordinator {
     async fn start(config: &NatsConfig) -> Result<Coordinator> {
         let (client, js) = connect(config, "nadoo-flow coordinator").await?;
-        crate::client::task_stream(&js, config).await?;
-        let results = format!(
-            "{}.{}",
-            config.results_prefix(),
-            uuid::Uuid::new_v4().simple()
-        );
-        let pending: Pending = Arc::default();
-        let by_sequence: Arc<Mutex<HashMap<u64, String>>> = Arc::default();
-        let stop = CancellationToken::new();
-
-        let mut replies = client
-            .subscribe(results.clone())
-            .await
-            .map_err(|e| failure("cannot subscribe to results", e))?;
-        let advisory = format!(
-            "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{}.{}",
-            config.stream, config.consumer
-        );
-        let mut poison = client
-            .subscribe(advisory)
-            .await
-            .map_err(|e| failure("cannot subscribe to delivery advisories", e))?;
-        client
-            .flush()
-            .await
-            .map_err(|e| failure("cannot flush subscriptions", e))?;
-
-        let routes = (Arc::clone(&pending), Arc::clone(&by_sequence), stop.clone());
-        tokio::spawn(async move {
-            let (pending, by_sequence, stop) = routes;
-            loop {
-                tokio::select! {
-                    () = stop.cancelled() => break,
-                    Some(message) = replies.next() => {
-                        let Ok(reply) = serde_json::from_slice::<TaskResult>(&message.payload) else {
-                            tracing::warn!(target: "nadoo_flow::backend", "unreadable task result dropped");
-                            continue;
-                        };
-                        let waiting = pending.lock().unwrap_or_else(PoisonError::into_inner).remove(&reply.task_id);
-                        match waiting {
-                            Some(sender) => { let _ = sender.send(Reply::Result(reply.result)); }
-                            // A redelivered task answered twice: the first answer counted.
-                            None => tracing::debug!(target: "nadoo_flow::backend", task = %reply.task_id, "duplicate result dropped"),
-                        }
-                    }
-                    Some(message) = poison.next() => {
-                        let Ok(advisory) = serde_json::from_slice::<MaxDeliveries>(&message.payload) else { continue };
-                        let task = by_sequence.lock().unwrap_or_else(PoisonError::into_inner).remove(&advisory.stream_seq);
-                        if let Some(task) = task {
-                            let waiting = pending.lock().unwrap_or_else(PoisonError::into_inner).remove(&task);
-                            if let Some(sender) = waiting {
-                                let _ = sender.send(Reply::Poison);
-                            }
-                        }
-                    }
-                    else => break,
-                }
-            }
-        });
+        let tasks = crate::client::task_stream(&js, config).await?;
+        let inbox = Inbox::open(&js, config).await?;
         Ok(Coordinator {
             client,
             js,
-            results,
-            pending,
-            by_sequence,
-            stop,
+            tasks,
+            inbox,
         })
     }
 }
@@ -261,6 +156,14 @@ impl Backend for NatsBackend {
     ) -> Result<NodeResult> {
         let coordinator = self.coordinator().await?;
         let task_id = uuid::Uuid::new_v4().simple().to_string();
+        // Nobody waits for the result longer than the node's timeout, or the result timeout:
+        // the worker stops the node then, even if the cancellation does not reach it.
+        let budget = node
+            .timeout_limit()
+            .map_or(self.config.result_timeout, |t| {
+                t.min(self.config.result_timeout)
+            });
+        let deadline = tokio::time::Instant::now() + budget;
         let task = Task {
             task_id: task_id.clone(),
             workflow_id: workflow_context.workflow_id.clone(),
@@ -269,7 +172,8 @@ impl Backend for NatsBackend {
             kind: node.kind().to_owned(),
             config: node.config().clone(),
             context: node_context.clone(),
-            reply: coordinator.results.clone(),
+            reply: coordinator.inbox.subject.clone(),
+            deadline_ms: Some(to_millis(SystemTime::now() + budget)),
         };
         let payload = serde_json::to_vec(&task).map_err(|e| {
             failure(
@@ -289,62 +193,40 @@ impl Backend for NatsBackend {
             ));
         }
 
-        let (sender, receiver) = oneshot::channel();
-        coordinator
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(task_id.clone(), sender);
-        let _guard = PendingGuard {
-            pending: &coordinator.pending,
+        let receiver = coordinator.inbox.expect(&task_id);
+        let mut guard = WaitGuard {
+            coordinator,
             task_id: task_id.clone(),
-            client: &coordinator.client,
+            sequence: None,
             subject_prefix: &self.config.subject_prefix,
         };
-        let publish = PublishMessage::build()
-            .payload(payload.into())
-            .message_id(&task_id);
-        let ack = coordinator
-            .js
-            .send_publish(self.config.task_subject(), publish)
-            .await
-            .map_err(|e| {
-                failure(
-                    format_args!("cannot publish the task of node `{}`", node.id()),
-                    e,
-                )
-            })?
-            .await
-            .map_err(|e| {
-                failure(
-                    format_args!("the server did not store the task of node `{}`", node.id()),
-                    e,
-                )
-            })?;
-        coordinator
-            .by_sequence
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(ack.sequence, task_id.clone());
-        let _sequence = SequenceGuard {
-            by_sequence: &coordinator.by_sequence,
-            sequence: ack.sequence,
-        };
+        let subject = self.config.task_subject();
+        let ack = crate::publish::durably(
+            &coordinator.js,
+            &subject,
+            &task_id,
+            payload.into(),
+            deadline,
+        )
+        .await
+        .map_err(|e| {
+            failure(
+                format_args!("the server did not store the task of node `{}`", node.id()),
+                e,
+            )
+        })?;
+        guard.sequence = Some(ack.sequence);
 
-        let reply = tokio::time::timeout(self.config.result_timeout, receiver).await;
-        match reply {
-            Ok(Ok(Reply::Result(result))) => Ok(result),
-            Ok(Ok(Reply::Poison)) => Ok(NodeResult::failed(format!(
-                "its task was delivered {} times without a result (poison task); see the workers' logs",
-                self.config.max_deliver
-            ))),
+        // The scheduler applies the node's timeout; this wait only bounds a lost result.
+        let waited = self.config.result_timeout;
+        match tokio::time::timeout(waited, receiver).await {
+            Ok(Ok(result)) => Ok(result),
             Ok(Err(_)) => Err(failure(
                 "the result router stopped",
                 "the connection was closed",
             )),
             Err(_) => Ok(NodeResult::failed(format!(
-                "no result within {:?}; is a worker running? (`nadoo-flow worker --backend nats`)",
-                self.config.result_timeout
+                "no result within {waited:?}; is a worker running? (`nadoo-flow worker --backend nats`)"
             ))),
         }
     }

@@ -98,26 +98,50 @@ pub(crate) async fn task_stream(
     js: &jetstream::Context,
     config: &NatsConfig,
 ) -> Result<stream::Stream> {
+    work_queue(js, config, &config.stream, config.task_subject()).await
+}
+
+/// The work-queue stream of results, made if missing: a result is stored by the server
+/// before its task is acknowledged, and waits there while its coordinator reconnects.
+pub(crate) async fn result_stream(
+    js: &jetstream::Context,
+    config: &NatsConfig,
+) -> Result<stream::Stream> {
+    work_queue(
+        js,
+        config,
+        &config.result_stream(),
+        format!("{}.>", config.results_prefix()),
+    )
+    .await
+}
+
+/// A work-queue stream on `subject` whose messages expire after `result_timeout`: past
+/// that, nobody waits for a task or a result any more.
+async fn work_queue(
+    js: &jetstream::Context,
+    config: &NatsConfig,
+    name: &str,
+    subject: String,
+) -> Result<stream::Stream> {
     js.get_or_create_stream(stream::Config {
-        name: config.stream.clone(),
-        subjects: vec![config.task_subject()],
+        name: name.to_owned(),
+        subjects: vec![subject],
         retention: stream::RetentionPolicy::WorkQueue,
-        // A task older than this has no coordinator waiting for it any more.
         max_age: config.result_timeout,
         storage: stream::StorageType::File,
         num_replicas: config.replicas,
         ..Default::default()
     })
     .await
-    .map_err(|e| {
-        failure(
-            format_args!("cannot open JetStream stream `{}`", config.stream),
-            e,
-        )
-    })
+    .map_err(|e| failure(format_args!("cannot open JetStream stream `{name}`"), e))
 }
 
 /// The durable pull consumer every worker shares, made if missing.
+///
+/// The server delivers a task once more than `max_deliver`: a worker that receives that
+/// delivery answers it as poison instead of running it, so the coordinator hears of it
+/// through the result stream.
 pub(crate) async fn task_consumer(
     stream: &stream::Stream,
     config: &NatsConfig,
@@ -129,7 +153,7 @@ pub(crate) async fn task_consumer(
                 durable_name: Some(config.consumer.clone()),
                 ack_policy: consumer::AckPolicy::Explicit,
                 ack_wait: config.ack_wait,
-                max_deliver: config.max_deliver,
+                max_deliver: config.max_deliver.saturating_add(1),
                 max_ack_pending: 10_000,
                 ..Default::default()
             },
@@ -141,6 +165,32 @@ pub(crate) async fn task_consumer(
                 e,
             )
         })
+}
+
+/// The durable consumer of one coordinator's results, made if missing. It outlives a
+/// reconnect or a server restart; the server deletes it once its coordinator has been gone
+/// for `result_timeout`.
+pub(crate) async fn result_consumer(
+    stream: &stream::Stream,
+    config: &NatsConfig,
+    name: &str,
+    subject: &str,
+) -> Result<consumer::PullConsumer> {
+    stream
+        .get_or_create_consumer(
+            name,
+            consumer::pull::Config {
+                durable_name: Some(name.to_owned()),
+                filter_subject: subject.to_owned(),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: config.ack_wait,
+                max_ack_pending: 100_000,
+                inactive_threshold: config.result_timeout,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| failure(format_args!("cannot open consumer `{name}`"), e))
 }
 
 #[cfg(test)]

@@ -1,10 +1,14 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+mod answers;
 mod backend;
 mod cancel;
 mod client;
 mod config;
+mod publish;
+mod results;
+mod serve;
 mod store;
 mod task;
 #[cfg(feature = "testing")]

@@ -16,8 +16,12 @@ pub(crate) struct Task {
     pub(crate) kind: String,
     pub(crate) config: Value,
     pub(crate) context: NodeContext,
-    /// Where the result goes.
+    /// Where the result goes: this coordinator's subject under `<subject_prefix>.results`.
     pub(crate) reply: String,
+    /// When nobody waits for the result any more (milliseconds since the Unix epoch): the
+    /// worker stops the node then, even if the coordinator's cancellation did not reach it.
+    #[serde(default)]
+    pub(crate) deadline_ms: Option<u64>,
 }
 
 /// A worker's answer to a task.
