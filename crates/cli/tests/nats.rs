@@ -4,48 +4,15 @@
 
 #![cfg(all(feature = "nats", feature = "native"))]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod nats_support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use nadoo_flow_nats::testing::NatsServer;
-
+use nats_support::{BIN, config_file, recorded, run_json, worker};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_nadoo-flow");
-
-/// A nadoo.toml pointing the `nats` backend at `server`, with its own stream names.
-fn config_file(dir: &Path, server: &NatsServer, prefix: &str) -> PathBuf {
-    let path = dir.join(format!("{prefix}.toml"));
-    let text = format!(
-        "[backends.nats]\nurl = \"nats://127.0.0.1:{}\"\nstream = \"{}\"\nsubject_prefix = \"{prefix}\"\nconsumer = \"{prefix}-workers\"\nack_wait = \"2s\"\nresult_timeout = \"60s\"\n",
-        server.port(),
-        prefix.to_uppercase()
-    );
-    std::fs::write(&path, text).expect("writes");
-    path
-}
-
-fn worker(config: &Path) -> Child {
-    Command::new(BIN)
-        .env("NADOO_STORE", "none")
-        .args(["worker", "--backend", "nats", "--config"])
-        .arg(config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("a worker starts")
-}
-
-fn run_json(args: &[&str]) -> (Output, Value) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("NADOO_STORE", "none")
-        .output()
-        .expect("runs");
-    let report = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    (out, report)
-}
 
 fn example(name: &str) -> String {
     format!(
@@ -146,28 +113,6 @@ fn a_worker_stopped_with_ctrl_c_finishes_its_task() {
         exit.success(),
         "the worker exits cleanly after finishing: {exit:?}"
     );
-}
-
-/// Each node's number of journal entries, from `runs show --json`.
-fn recorded(store: &str, run_id: &str) -> Vec<(String, u64)> {
-    let (out, shown) = run_json(&["runs", "show", run_id, "--store", store, "--json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    shown["nodes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|n| {
-            (
-                n["id"].as_str().unwrap_or_default().to_owned(),
-                n["attempts"].as_u64().unwrap_or(0),
-            )
-        })
-        .collect()
 }
 
 #[test]
