@@ -247,3 +247,47 @@ async fn an_unreadable_task_is_answered_with_an_error() {
     shutdown.cancel();
     worker.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_with_every_slot_busy_holds_no_task_past_ack_wait() {
+    let server = NatsServer::start();
+    let mut config = config(&server, "prefetch");
+    config.worker_concurrency = 1;
+    config.ack_wait = Duration::from_secs(1);
+    let (shutdown, worker) = worker(&config);
+    let backend = NatsBackend::from_config(config.clone()).expect("valid");
+    // Three naps of 1.5 s for one slot: a worker that took the next task before a slot was
+    // free would hold it unacknowledged past `ack_wait`, and the server would deliver it
+    // again.
+    let mut start = NodeSpec::start("start");
+    let mut builder = Workflow::builder("naps");
+    for i in 0..3 {
+        start = start.next(format!("nap{i}"));
+        builder = builder.node(
+            NodeSpec::from_kind(format!("nap{i}"), "sleep", json!({ "ms": 1_500 }))
+                .expect("valid"),
+        );
+    }
+    let naps = builder.node(start).build().expect("valid");
+    let done = backend
+        .run_workflow(&naps, WorkflowContext::new(), RunOptions::new())
+        .await
+        .expect("runs");
+    assert_eq!(done.status, WorkflowStatus::Success, "{:?}", done.error);
+
+    let client = async_nats::connect(server.url()).await.expect("connects");
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js.get_stream(&config.stream).await.expect("the task stream");
+    let consumer = stream
+        .consumer_info(&config.consumer)
+        .await
+        .expect("the workers' consumer");
+    // Four tasks (the start node's too), and as many deliveries.
+    assert_eq!(consumer.delivered.stream_sequence, 4, "four tasks published");
+    assert_eq!(
+        consumer.delivered.consumer_sequence, 4,
+        "a task was delivered again while the worker held it"
+    );
+    shutdown.cancel();
+    worker.abort();
+}
