@@ -1,7 +1,6 @@
 //! The coordinator: the shared scheduler, with each node execution published as a task to
 //! JetStream and its result awaited from a worker.
 
-use std::sync::PoisonError;
 use std::time::SystemTime;
 
 use async_nats::jetstream;
@@ -79,7 +78,7 @@ impl NatsBackend {
             c.inbox
                 .pending
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .len()
         })
     }

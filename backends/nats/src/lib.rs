@@ -6,6 +6,8 @@ mod backend;
 mod cancel;
 mod client;
 mod config;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod publish;
 mod results;
 mod serve;

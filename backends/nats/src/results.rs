@@ -14,7 +14,7 @@ use tokio::sync::oneshot;
 
 use crate::client::{result_consumer, result_stream};
 use crate::config::NatsConfig;
-use crate::task::TaskResult;
+use crate::task::decode_results;
 
 /// The node executions waiting for a result, by task id.
 pub(crate) type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<NodeResult>>>>;
@@ -177,7 +177,7 @@ impl Router {
     }
 
     fn route(&self, payload: &[u8]) {
-        let Ok(results) = serde_json::from_slice::<Vec<TaskResult>>(payload) else {
+        let Ok(results) = decode_results(payload) else {
             tracing::warn!(target: "nadoo_flow::backend", "unreadable task results dropped");
             return;
         };

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use crate::answers::Answers;
 use crate::cancel::Cancellations;
 use crate::config::NatsConfig;
-use crate::task::{Task, TaskResult};
+use crate::task::{Task, TaskResult, decode_task};
 use crate::worker::is_result_subject;
 
 /// What every task of one worker is served with.
@@ -65,7 +65,7 @@ impl Server {
             let _ = message.ack_with(AckKind::Term).await;
             return;
         }
-        let task: Task = match serde_json::from_slice(&message.payload) {
+        let task = match decode_task(&message.payload) {
             Ok(task) => task,
             Err(error) => {
                 tracing::warn!(target: "nadoo_flow::backend", %error, "unreadable task terminated");

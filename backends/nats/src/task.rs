@@ -30,3 +30,13 @@ pub(crate) struct TaskResult {
     pub(crate) task_id: String,
     pub(crate) result: NodeResult,
 }
+
+/// Reads a task from bytes of the network.
+pub(crate) fn decode_task(bytes: &[u8]) -> Result<Task, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}
+
+/// Reads a message of the result stream: the results of one or more tasks.
+pub(crate) fn decode_results(bytes: &[u8]) -> Result<Vec<TaskResult>, serde_json::Error> {
+    serde_json::from_slice(bytes)
+}

@@ -264,8 +264,7 @@ async fn a_worker_with_every_slot_busy_holds_no_task_past_ack_wait() {
     for i in 0..3 {
         start = start.next(format!("nap{i}"));
         builder = builder.node(
-            NodeSpec::from_kind(format!("nap{i}"), "sleep", json!({ "ms": 1_500 }))
-                .expect("valid"),
+            NodeSpec::from_kind(format!("nap{i}"), "sleep", json!({ "ms": 1_500 })).expect("valid"),
         );
     }
     let naps = builder.node(start).build().expect("valid");
@@ -277,13 +276,19 @@ async fn a_worker_with_every_slot_busy_holds_no_task_past_ack_wait() {
 
     let client = async_nats::connect(server.url()).await.expect("connects");
     let js = async_nats::jetstream::new(client);
-    let mut stream = js.get_stream(&config.stream).await.expect("the task stream");
+    let stream = js
+        .get_stream(&config.stream)
+        .await
+        .expect("the task stream");
     let consumer = stream
         .consumer_info(&config.consumer)
         .await
         .expect("the workers' consumer");
     // Four tasks (the start node's too), and as many deliveries.
-    assert_eq!(consumer.delivered.stream_sequence, 4, "four tasks published");
+    assert_eq!(
+        consumer.delivered.stream_sequence, 4,
+        "four tasks published"
+    );
     assert_eq!(
         consumer.delivered.consumer_sequence, 4,
         "a task was delivered again while the worker held it"
