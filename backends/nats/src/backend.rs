@@ -1,15 +1,18 @@
 //! The coordinator: the shared scheduler, with each node execution published as a task to
 //! JetStream and its result awaited from a worker.
 
-use std::time::SystemTime;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use async_nats::jetstream;
 use nadoo_flow_core::run_store::to_millis;
 use nadoo_flow_core::{
     Backend, BackendType, CancellationToken, Capabilities, Capability, Error, NodeContext,
-    NodeRegistry, NodeResult, NodeSpec, Result, Workflow, WorkflowContext, async_trait, backend,
+    NodeRegistry, NodeResult, NodeSpec, Result, RunOptions, Workflow, WorkflowContext, async_trait,
+    backend, scheduler,
 };
 use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
 
 use crate::client::{connect, failure};
 use crate::config::NatsConfig;
@@ -32,6 +35,9 @@ struct Coordinator {
     js: jetstream::Context,
     tasks: jetstream::stream::Stream,
     inbox: Inbox,
+    /// Cancellations on their way to the workers; a run waits for them before it returns, so
+    /// that a program that exits right after a failed run still stops its nodes.
+    stopping: Mutex<Vec<JoinHandle<()>>>,
 }
 
 /// Ends a task's wait, however it ends. A wait that ends without an answer (the node timed
@@ -53,13 +59,16 @@ impl Drop for WaitGuard<'_> {
             let tasks = self.coordinator.tasks.clone();
             let subject = crate::cancel::subject(self.subject_prefix, &self.task_id);
             let sequence = self.sequence;
-            runtime.spawn(async move {
+            let stopped = runtime.spawn(async move {
                 let _ = client.publish(subject, bytes::Bytes::new()).await;
                 let _ = client.flush().await;
                 if let Some(sequence) = sequence {
                     let _ = tasks.delete_message(sequence).await;
                 }
             });
+            let mut stopping = self.coordinator.stopping();
+            stopping.retain(|handle| !handle.is_finished());
+            stopping.push(stopped);
         }
     }
 }
@@ -91,6 +100,18 @@ impl NatsBackend {
 }
 
 impl Coordinator {
+    fn stopping(&self) -> std::sync::MutexGuard<'_, Vec<JoinHandle<()>>> {
+        self.stopping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits, at most `limit`, for the cancellations sent so far to reach the server.
+    async fn settle(&self, limit: Duration) {
+        let handles = std::mem::take(&mut *self.stopping());
+        let _ = tokio::time::timeout(limit, futures::future::join_all(handles)).await;
+    }
+
     async fn start(config: &NatsConfig) -> Result<Coordinator> {
         let (client, js) = connect(config, "nadoo-flow coordinator").await?;
         let tasks = crate::client::task_stream(&js, config).await?;
@@ -100,6 +121,7 @@ impl Coordinator {
             js,
             tasks,
             inbox,
+            stopping: Mutex::default(),
         })
     }
 }
@@ -228,6 +250,22 @@ impl Backend for NatsBackend {
                 "no result within {waited:?}; is a worker running? (`nadoo-flow worker --backend nats`)"
             ))),
         }
+    }
+
+    /// Runs `workflow` on the shared scheduler, then waits (at most `request_timeout`) until
+    /// the workers have been told to stop the nodes the run no longer waits for.
+    async fn run_workflow(
+        &self,
+        workflow: &Workflow,
+        context: WorkflowContext,
+        options: RunOptions,
+    ) -> Result<WorkflowContext> {
+        self.validate(workflow)?;
+        let done = scheduler::run(self, workflow, context, options).await;
+        if let Some(coordinator) = self.connection.get() {
+            coordinator.settle(self.config.request_timeout).await;
+        }
+        done
     }
 
     async fn run_worker(&self, shutdown: CancellationToken) -> Result<()> {

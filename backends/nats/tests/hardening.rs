@@ -296,3 +296,61 @@ async fn a_worker_with_every_slot_busy_holds_no_task_past_ack_wait() {
     shutdown.cancel();
     worker.abort();
 }
+
+/// A program that exits as soon as its run has failed still stops the nodes the run no
+/// longer waits for: the run returns only once the workers have been told.
+#[test]
+fn a_run_that_fails_stops_its_other_nodes_before_it_returns() {
+    use nadoo_flow_conformance::kinds::{forget_holds, holding, started};
+
+    let workers = tokio::runtime::Runtime::new().expect("a runtime");
+    let server = NatsServer::start();
+    let config = config(&server, "exiting");
+    let shutdown = CancellationToken::new();
+    let serving = {
+        let (config, stop) = (config.clone(), shutdown.clone());
+        workers.spawn(async move { nadoo_flow_nats::worker::run(&config, stop).await })
+    };
+    let key = format!("exiting-{}", std::process::id());
+    let workflow = Workflow::builder("fails")
+        .node(NodeSpec::start("start").next("hold").next("boom"))
+        .node(
+            NodeSpec::from_kind(
+                "hold",
+                "conformance-hold",
+                json!({ "ms": 60_000, "key": key }),
+            )
+            .expect("valid"),
+        )
+        .node(
+            NodeSpec::from_kind("boom", "conformance-panic", json!({ "message": "boom" }))
+                .expect("valid"),
+        )
+        .build()
+        .expect("valid");
+
+    // The coordinator: a runtime of its own, dropped as soon as the run returns, as when a
+    // program exits.
+    let coordinator = tokio::runtime::Runtime::new().expect("a runtime");
+    let backend = NatsBackend::from_config(config).expect("valid");
+    let done = coordinator
+        .block_on(backend.run_workflow(&workflow, WorkflowContext::new(), RunOptions::new()))
+        .expect("runs");
+    drop(backend);
+    coordinator.shutdown_background();
+    assert_eq!(done.status, WorkflowStatus::Failed);
+    assert_eq!(started(&key), 1, "`hold` ran on the worker");
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while holding(&key) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let still = holding(&key);
+    forget_holds(&key);
+    assert_eq!(
+        still, 0,
+        "`hold` still runs on the worker 5 s after its run failed"
+    );
+    shutdown.cancel();
+    serving.abort();
+}
