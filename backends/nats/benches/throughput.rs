@@ -18,6 +18,10 @@ use serde_json::{Value, json};
 use nadoo_flow_native as _;
 use nadoo_flow_nats::testing::NatsServer;
 
+/// The allocator of the `nadoo-flow` binary, which runs the workers and coordinators measured here.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const WORKER: &str = "NADOO_BENCH_WORKER_CONFIG";
 const NODES: usize = 10_000;
 
