@@ -122,6 +122,7 @@ pub mod run_store;
 pub mod scheduler;
 mod secrets;
 mod store_registry;
+mod typed;
 mod workflow_file;
 
 #[doc(hidden)]
@@ -153,7 +154,7 @@ pub use crate::layers::{
 };
 pub use crate::node::Node;
 pub use crate::node_id::NodeId;
-pub use crate::node_registry::{NodeKind, NodeKindRegistration, NodeRegistry};
+pub use crate::node_registry::{NodeKind, NodeKindRegistration, NodeRegistry, RegisteredKind};
 pub use crate::registry::{
     BackendRegistration, BackendRegistry, DefaultConfig, RegistrationSite, Requirements,
     deserialize_config,
@@ -163,4 +164,5 @@ pub use crate::run_store::{JournalEntry, MemoryStore, RunFilter, RunRecord, RunS
 pub use crate::scheduler::{Checkpoint, ExecutionOptions, RunEvent, RunOptions};
 pub use crate::secrets::{REDACTED, is_secret, redact, redact_list, redact_map, redact_value};
 pub use crate::store_registry::{StoreRegistration, StoreRegistry, StoreType, StoreUrl};
+pub use crate::typed::TypedNodeError;
 pub use tokio_util::sync::CancellationToken;

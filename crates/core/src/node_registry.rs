@@ -73,6 +73,54 @@ pub trait NodeKind: Node + Sized {
     fn from_config(config: Self::Config) -> Result<Self, BoxError>;
 }
 
+/// The kind name a node type is registered under: `#[node("kind")]` implements it, on a
+/// type and on a function alike, so that code can name a kind by its type
+/// ([`NodeSpec::of`](crate::NodeSpec::of)) and the node records the name remote workers
+/// know it by.
+///
+/// On an `async fn`, `#[node("kind")]` keeps the function and adds a type of the same name
+/// (in the type namespace) whose `spec` makes a node of the kind. The input is read from the
+/// node's input (globals and predecessors' outputs, by id), the optional second argument is
+/// the node's configuration, and the output becomes the node's output; an output that is not
+/// an object is kept under `"value"`, and `()` is `{}`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use nadoo_flow_core::{node, NodeContext, NodeInput, NodeSpec, RegisteredKind, builtin::Template};
+/// use serde::{Deserialize, Serialize};
+/// use serde_json::json;
+///
+/// #[derive(Deserialize)]
+/// struct Text { text: String }
+///
+/// #[derive(Clone, Deserialize, Serialize)]
+/// struct Shortest { min_len: usize }
+///
+/// /// Counts the words of `text` with at least `min_len` characters.
+/// #[node("doc-word-count")]
+/// async fn word_count(input: Text, config: Shortest) -> Result<usize, String> {
+///     Ok(input.text.split_whitespace().filter(|w| w.len() >= config.min_len).count())
+/// }
+///
+/// assert_eq!(word_count::KIND, "doc-word-count");
+/// assert_eq!(Template::KIND, "template");
+///
+/// let count = word_count::spec("count", Shortest { min_len: 3 })?;
+/// assert_eq!(count.kind(), "doc-word-count");
+/// assert_eq!(count.config(), &json!({ "min_len": 3 }));
+///
+/// let globals = json!({ "text": "a node in one function" });
+/// let input = NodeInput::new(Arc::new(globals.as_object().cloned().unwrap_or_default()));
+/// let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+/// let result = runtime.block_on(count.execute(&NodeContext::new("count", input)));
+/// assert_eq!(result.output(), &json!({ "value": 3 }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait RegisteredKind {
+    /// The kind name, as given to `#[node("...")]`.
+    const KIND: &'static str;
+}
+
 /// Makes a node from its registered kind name and a configuration value.
 type Constructor = fn(&'static str, &Value) -> Result<Arc<dyn Node>>;
 

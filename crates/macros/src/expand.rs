@@ -1,4 +1,5 @@
-//! Expansion of `#[backend]`: the item unchanged plus one `inventory::submit!`.
+//! Expansion of `#[backend]`, `#[store]` and `#[node]` on a type: the item unchanged plus one
+//! registration. `#[node]` on a function is in `node_fn`.
 
 use proc_macro_crate::{FoundCrate, crate_name};
 use proc_macro2::{Span, TokenStream};
@@ -99,10 +100,22 @@ pub(crate) fn node(args: Args, item: Item) -> syn::Result<TokenStream> {
             reject_generics(&e.generics, "enum", "node")?;
             (&e.ident, &e.attrs)
         }
+        Item::Fn(f) => {
+            // On a misuse the function stays, so that its callers see one error, not two.
+            let description = first_doc_line(&f.attrs);
+            return Ok(
+                crate::node_fn::expand(&private, name, &site, &description, f).unwrap_or_else(
+                    |e| {
+                        let error = e.into_compile_error();
+                        quote!(#item #error)
+                    },
+                ),
+            );
+        }
         other => {
             return Err(syn::Error::new(
                 item_span(other),
-                "#[node] applies to a struct or an enum that implements `Node` and `NodeKind`",
+                "#[node] applies to a struct or an enum that implements `Node` and `NodeKind`, or to an `async fn(input: In) -> Result<Out, E>`",
             ));
         }
     };
@@ -123,6 +136,9 @@ pub(crate) fn node(args: Args, item: Item) -> syn::Result<TokenStream> {
         #[doc(hidden)]
         static #element: #private::NodeKindRegistration =
             #private::NodeKindRegistration::of::<#ty>(#name, #site, #description);
+        impl #private::RegisteredKind for #ident {
+            const KIND: &'static str = #name;
+        }
     })
 }
 

@@ -6,6 +6,7 @@
 
 mod args;
 mod expand;
+mod node_fn;
 
 use proc_macro::TokenStream;
 
@@ -37,17 +38,29 @@ pub fn backend(args: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Registers a node kind under a name, on a struct or enum that implements `Node` and
-/// `NodeKind`. The TOML loader and remote workers make nodes of this kind by name.
+/// Registers a node kind under a name: on an `async fn`, or on a struct or enum that
+/// implements `Node` and `NodeKind`. The TOML loader and remote workers make nodes of this
+/// kind by name.
 ///
 /// ```text
+/// /// Counts the words of `text`.
+/// #[node("word-count")]
+/// async fn word_count(input: Text, config: CountConfig) -> Result<Counted, MyError> { /* ... */ }
+///
 /// /// Adds a number to its input.
 /// #[node("add")]
 /// struct Add { by: i64 }
 /// ```
 ///
-/// The item is left unchanged; one element of a `linkme` distributed slice is added, so
-/// registration costs nothing at start-up. `crate = path` says where `nadoo_flow_core` is.
+/// On a function, the input (`In: Deserialize`) is read from the node's input, the optional
+/// second argument (`Cfg: Deserialize`, or `&Cfg`) is the node's configuration, and the
+/// output (`Out: Serialize`) is the node's output. The function is left unchanged; a type of
+/// the same name implementing `Node`, `NodeKind` and `RegisteredKind` is added, whose
+/// `spec(id)` (or `spec(id, config)`) makes a node of the kind.
+///
+/// On a type, the item is left unchanged and `RegisteredKind` is implemented. Either way one
+/// element of a `linkme` distributed slice is added, so registration costs nothing at
+/// start-up. `crate = path` says where `nadoo_flow_core` is.
 #[proc_macro_attribute]
 pub fn node(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = syn::parse_macro_input!(args as args::Args);

@@ -2,15 +2,18 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
 use crate::builtin::{EndNode, StartNode};
 use crate::context::NodeContext;
-use crate::error::{Error, Result};
+use crate::error::{BoxError, Error, Result};
 use crate::graph::fingerprint;
 use crate::graph::id_index::IdIndex;
 use crate::graph::kept_config::KeptConfig;
@@ -18,8 +21,9 @@ use crate::graph::plan::Plan;
 use crate::graph::validate::{self, Problem};
 use crate::node::Node;
 use crate::node_id::NodeId;
-use crate::node_registry::NodeRegistry;
+use crate::node_registry::{NodeKind, NodeRegistry, RegisteredKind};
 use crate::result::NodeResult;
+use crate::typed::FnNode;
 
 /// How many node executions a run may make beyond one per node, unless
 /// [`WorkflowBuilder::max_steps`] sets the limit: the default limit is the number of nodes
@@ -79,7 +83,9 @@ struct Extras {
 static NO_ROUTES: BTreeMap<String, String> = BTreeMap::new();
 
 impl NodeSpec {
-    /// A task node `id` running `node`; its kind is `node.kind()`.
+    /// A task node `id` running `node`; its kind is `node.kind()` (by default the Rust type's
+    /// path) and it records no configuration, so distributed backends cannot make it on their
+    /// workers. For a registered kind use [`of`](Self::of) or [`from_kind`](Self::from_kind).
     pub fn new(id: impl Into<NodeId>, node: impl Node) -> Self {
         Self::from_arc(id, Arc::new(node))
     }
@@ -131,6 +137,70 @@ impl NodeSpec {
             extras: None,
             node,
         })
+    }
+
+    /// Node `id` of the kind `K` is registered under (`#[node("kind")]`), made from
+    /// `config` (`()` for none) through the registry, as a workflow file would make it: the
+    /// node records its kind and configuration, so it can run on remote workers.
+    ///
+    /// ```
+    /// use nadoo_flow_core::{NodeSpec, builtin::Template};
+    /// use serde_json::json;
+    ///
+    /// let greet = NodeSpec::of::<Template>("greet", json!({ "text": "hi {{name}}" }))?;
+    /// assert_eq!(greet.kind(), "template");
+    /// assert_eq!(greet.config()["text"], "hi {{name}}");
+    /// # Ok::<(), nadoo_flow_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidNodeConfig`] naming the key, as [`from_kind`](Self::from_kind); and
+    /// [`Error::UnknownNodeKind`] or [`Error::DuplicateNodeKind`] when the kind's name is
+    /// not `K`'s registration alone.
+    pub fn of<K: NodeKind + RegisteredKind>(
+        id: impl Into<NodeId>,
+        config: impl Serialize,
+    ) -> Result<Self> {
+        let config = serde_json::to_value(config).map_err(|e| Error::InvalidNodeConfig {
+            kind: K::KIND.to_owned(),
+            key: None,
+            message: e.to_string(),
+        })?;
+        Self::from_kind(id, K::KIND, config)
+    }
+
+    /// A node `id` running an async closure, for nodes made in code: its input is read into
+    /// `In`, its output written from `Out` and its error is the node's failure, as for a
+    /// `#[node]` function (see there). Such a node has no registered kind: it records kind
+    /// `fn:<id>`, runs on in-process backends, and distributed backends refuse it.
+    ///
+    /// ```
+    /// use nadoo_flow_core::NodeSpec;
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Deserialize)]
+    /// struct Input { text: String }
+    ///
+    /// let shout = NodeSpec::from_fn("shout", |input: Input| async move {
+    ///     Ok::<_, std::convert::Infallible>(input.text.to_uppercase())
+    /// });
+    /// assert_eq!(shout.kind(), "fn:shout");
+    /// ```
+    pub fn from_fn<F, In, Fut, Out, E>(id: impl Into<NodeId>, function: F) -> Self
+    where
+        F: Fn(In) -> Fut + Send + Sync + 'static,
+        In: DeserializeOwned + 'static,
+        Fut: Future<Output = std::result::Result<Out, E>> + Send + 'static,
+        Out: Serialize + 'static,
+        E: Into<BoxError> + 'static,
+    {
+        let id = id.into();
+        let kind: Box<str> = format!("fn:{id}").into();
+        NodeSpec {
+            kind: Cow::Owned(kind.to_string()),
+            ..Self::new(id, FnNode::new(kind, function))
+        }
     }
 
     /// The start node `id`.

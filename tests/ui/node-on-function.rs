@@ -1,4 +1,0 @@
-#[nadoo_flow_core::node("function")]
-fn make() {}
-
-fn main() {}
