@@ -160,9 +160,29 @@ impl Backend for NatsBackend {
     fn validate(&self, workflow: &Workflow) -> Result<()> {
         for node in workflow.nodes() {
             if !NodeRegistry::is_available(node.kind())? {
+                // `Unsupported` holds a `&'static str`. Each distinct message is kept once, so
+                // checking the same workflow again and again does not grow the program.
+                static MESSAGES: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+                    std::sync::Mutex::new(std::collections::BTreeSet::new());
+                let message = format!(
+                    "node `{}` of kind `{}`, which no #[node(\"kind\")] registers: workers make a node from its registered kind, so write it as a type or an async fn with #[node(\"kind\")] and add it with `NodeSpec::of`, the function's `spec` or a workflow file, not with `NodeSpec::from_fn` or `NodeSpec::new`",
+                    node.id(),
+                    node.kind()
+                );
+                let mut messages = MESSAGES
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let operation = match messages.get(message.as_str()) {
+                    Some(kept) => *kept,
+                    None => {
+                        let kept: &'static str = Box::leak(message.into_boxed_str());
+                        messages.insert(kept);
+                        kept
+                    }
+                };
                 return Err(Error::Unsupported {
                     backend: "nats".to_owned(),
-                    operation: "nodes made in code; register the node's kind with #[node(\"kind\")] so workers can make it",
+                    operation,
                 });
             }
         }
