@@ -57,6 +57,12 @@
 //! # }
 //! ```
 //!
+//! # Streaming events
+//!
+//! [`Backend::run_stream`] runs a workflow as a stream of [`RunEvent`]s, each carrying the
+//! run id, then gives its result; nodes send events of their own with [`NodeContext::emit`].
+//! `examples/streaming.rs` in the repository consumes one.
+//!
 //! # Writing a backend
 //!
 //! A backend crate depends on `nadoo-flow-core` (or on this crate), implements

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use nadoo_flow::{
-    BoxError, CancellationToken, Node, NodeContext, NodeResult, NodeSpec, NodeStatus, RunEvent,
+    BoxError, CancellationToken, Node, NodeContext, NodeResult, NodeSpec, NodeStatus, RunEventKind,
     RunOptions, Workflow, WorkflowStatus, async_trait,
 };
 use serde_json::json;
@@ -82,8 +82,8 @@ async fn retries_back_off_and_count_attempts() {
     assert_eq!(done.output("flaky"), Some(&json!({"attempt": 3})));
     let retried: Vec<(u32, &str, Duration)> = events
         .iter()
-        .filter_map(|e| match e {
-            RunEvent::NodeRetried {
+        .filter_map(|e| match &e.kind {
+            RunEventKind::NodeRetried {
                 attempt,
                 error,
                 delay,

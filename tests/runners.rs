@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use nadoo_flow::{
     BackendRegistry, BoxError, Node, NodeContext, NodeResult, NodeSpec, NodeStatus, RunEvent,
-    RunOptions, Workflow, WorkflowContext, WorkflowStatus, async_trait,
+    RunEventKind, RunOptions, Workflow, WorkflowContext, WorkflowStatus, async_trait,
 };
 use serde_json::json;
 use support::{Approve, Returns, Slow, native, run, run_with};
@@ -146,8 +146,8 @@ fn first_then_siblings(first: impl Node) -> Workflow {
 fn siblings_started(events: &[RunEvent]) -> Vec<String> {
     let started: Vec<String> = events
         .iter()
-        .filter_map(|event| match event {
-            RunEvent::NodeStarted { node, .. } => Some(node.to_string()),
+        .filter_map(|event| match &event.kind {
+            RunEventKind::NodeStarted { node, .. } => Some(node.to_string()),
             _ => None,
         })
         .collect();

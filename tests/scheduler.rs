@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use nadoo_flow::{
-    BoxError, Node, NodeContext, NodeResult, NodeSpec, NodeStatus, RunEvent, RunOptions, Workflow,
-    WorkflowStatus, async_trait,
+    BoxError, Node, NodeContext, NodeResult, NodeSpec, NodeStatus, RunEventKind, RunOptions,
+    Workflow, WorkflowStatus, async_trait,
 };
 use serde_json::{Value, json};
 use support::{Echo, Emit, Returns, Slow, run, run_with};
@@ -204,8 +204,8 @@ async fn untaken_routes_are_skipped_and_skips_propagate() {
     assert_eq!(join.input.previous_output(), Some(&json!({"side": "left"})));
     let skipped: Vec<&str> = events
         .iter()
-        .filter_map(|e| match e {
-            RunEvent::NodeSkipped { node } => Some(node.as_str()),
+        .filter_map(|e| match &e.kind {
+            RunEventKind::NodeSkipped { node } => Some(node.as_str()),
             _ => None,
         })
         .collect();
@@ -261,7 +261,7 @@ async fn review_loop_exits_once_and_nodes_after_it_are_not_skipped_early() {
     assert!(
         !events
             .iter()
-            .any(|e| matches!(e, RunEvent::NodeSkipped { .. })),
+            .any(|e| matches!(e.kind, RunEventKind::NodeSkipped { .. })),
         "nothing is skipped: the loop's exit is taken in the end"
     );
     let publish = &done.node_contexts["publish"].input;
@@ -320,9 +320,9 @@ async fn events_come_in_order_per_node_and_the_workflow_ends_last() {
         let kinds: Vec<&str> = events
             .iter()
             .filter(|e| e.node() == Some(id))
-            .map(|e| match e {
-                RunEvent::NodeStarted { attempt: 1, .. } => "started",
-                RunEvent::NodeFinished {
+            .map(|e| match &e.kind {
+                RunEventKind::NodeStarted { attempt: 1, .. } => "started",
+                RunEventKind::NodeFinished {
                     status: NodeStatus::Success,
                     ..
                 } => "finished",
@@ -334,28 +334,30 @@ async fn events_come_in_order_per_node_and_the_workflow_ends_last() {
     let position = |id: &str| {
         events
             .iter()
-            .position(|e| matches!(e, RunEvent::NodeFinished { node, .. } if node == id))
+            .position(|e| matches!(&e.kind, RunEventKind::NodeFinished { node, .. } if node == id))
             .expect("finished")
     };
     let c_started = events
         .iter()
-        .position(|e| matches!(e, RunEvent::NodeStarted { node, .. } if node == "c"))
+        .position(|e| matches!(&e.kind, RunEventKind::NodeStarted { node, .. } if node == "c"))
         .expect("started");
     assert!(
         position("a") < c_started && position("b") < c_started,
         "the join starts last"
     );
     assert_eq!(
-        events.last(),
-        Some(&RunEvent::WorkflowFinished {
+        events.last().map(|e| &e.kind),
+        Some(&RunEventKind::WorkflowFinished {
             status: WorkflowStatus::Success,
             error: None
         })
     );
+    let run_id = &done.workflow_id;
+    assert!(events.iter().all(|e| *e.run_id == **run_id), "{events:?}");
     let json = serde_json::to_value(&events[0]).expect("serializes");
     assert_eq!(
         json,
-        json!({"event": "node_started", "node": "start", "attempt": 1})
+        json!({"run_id": run_id, "event": "node_started", "node": "start", "attempt": 1})
     );
 }
 

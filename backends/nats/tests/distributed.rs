@@ -208,7 +208,7 @@ fn killed_worker(url: &str) -> Result<(), Failed> {
             tokio::select! {
                 done = &mut run => break done,
                 Some(event) = events.recv() => {
-                    if matches!(event, nadoo_flow_core::RunEvent::NodeFinished { .. }) {
+                    if matches!(event.kind, nadoo_flow_core::RunEventKind::NodeFinished { .. }) {
                         finished += 1;
                     }
                     if !killed && finished >= 200 {
@@ -422,7 +422,7 @@ fn poison(url: &str) -> Result<(), Failed> {
             tokio::select! {
                 done = &mut run => break done,
                 Some(event) = events.recv() => {
-                    let doomed = matches!(&event, nadoo_flow_core::RunEvent::NodeStarted { node, .. } if *node == "doomed");
+                    let doomed = matches!(&event.kind, nadoo_flow_core::RunEventKind::NodeStarted { node, .. } if *node == "doomed");
                     if doomed && !killed {
                         // Give the worker time to take the task, then kill it holding it.
                         tokio::time::sleep(Duration::from_millis(500)).await;

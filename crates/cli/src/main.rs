@@ -3,9 +3,10 @@
 //! ```text
 //! nadoo-flow backends [--json]
 //! nadoo-flow stores [--json]
-//! nadoo-flow run FILE [--backend NAME] [--config FILE] [--set key=value]... [--json]
-//!                     [--store URL|none] [--run-id ID]
-//! nadoo-flow resume ID [--store URL] [--set key=value]... [--backend NAME] [--json]
+//! nadoo-flow run FILE [--backend NAME] [--config FILE] [--set key=value]... [--json [--events]]
+//!                     [--store URL|none] [--run-id ID] [--quiet]
+//! nadoo-flow resume ID [--store URL] [--set key=value]... [--backend NAME] [--json [--events]]
+//!                      [--quiet]
 //! nadoo-flow runs [--store URL] [--status STATUS] [--json]
 //! nadoo-flow runs show ID [--store URL] [--json]
 //! nadoo-flow runs prune --older-than DURATION [--store URL]
@@ -20,6 +21,7 @@
 mod backends;
 mod failure;
 mod graph;
+mod progress;
 mod resume;
 mod run;
 mod runs;
@@ -34,6 +36,27 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::failure::Failure;
+use crate::progress::Output;
+
+/// What `run --help` and `resume --help` say after the flags: the progress and event output.
+const PROGRESS_HELP: &str = "\
+Progress (stderr): `run ID` first; then, on a terminal, a progress bar (nodes done / total,
+elapsed time, the nodes running now) under a line per node; elsewhere one plain line per node
+finished, failed or retried, with its duration:
+  draft: success in 1.2ms
+  fetch: retrying in 100.0ms (attempt 2): upstream returned 503
+  fetch: failed in 305.1ms: upstream returned 503
+--json shows no progress; --quiet shows nothing on stderr but errors.
+
+Events (--json --events, stdout): one JSON object per line as the run goes, each with the run
+id and an `event` tag; durations are numbers of milliseconds:
+  {\"run_id\":\"r1\",\"event\":\"node_started\",\"node\":\"draft\",\"attempt\":1}
+  {\"run_id\":\"r1\",\"event\":\"node_event\",\"node\":\"draft\",\"name\":\"token\",\"data\":\"Hel\"}
+  {\"run_id\":\"r1\",\"event\":\"node_finished\",\"node\":\"draft\",\"status\":\"success\",\"duration_ms\":1.2}
+  {\"run_id\":\"r1\",\"event\":\"workflow_finished\",\"status\":\"success\",\"error\":null}
+Other events: node_retried (attempt, error, delay_ms), node_failed (error, duration_ms unless
+cancelled), node_skipped. The last line is the report --json prints, on one line and without
+an `event` key: {\"run_id\":...,\"status\":...,\"outputs\":...,\"globals\":...,\"path\":...,\"error\":...}";
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -61,6 +84,7 @@ enum Command {
         json: bool,
     },
     /// Run a workflow file.
+    #[command(after_help = PROGRESS_HELP)]
     Run {
         /// The workflow file (TOML).
         file: PathBuf,
@@ -77,6 +101,13 @@ enum Command {
         /// Print one JSON object: run id, status, outputs, globals, path, error.
         #[arg(long)]
         json: bool,
+        /// With --json: print each event of the run as it happens, one JSON object per line,
+        /// then the report on one line.
+        #[arg(long, requires = "json")]
+        events: bool,
+        /// Print nothing on stderr but errors: no `run ID` line, no progress.
+        #[arg(long, short)]
+        quiet: bool,
         /// Keep the run in this store (`sqlite://FILE`, `nats://HOST:PORT`, `memory://`), or
         /// `none`. Default: NADOO_STORE, `[store] url`, else an SQLite file under the user's
         /// state directory.
@@ -87,6 +118,7 @@ enum Command {
         run_id: Option<String>,
     },
     /// Continue a stored run that crashed or waits for input.
+    #[command(after_help = PROGRESS_HELP)]
     Resume {
         /// The run's id, as `run` printed it.
         run_id: String,
@@ -106,6 +138,12 @@ enum Command {
         /// Print one JSON object, as `run --json` does.
         #[arg(long)]
         json: bool,
+        /// With --json: print each event as one line of JSON first, as `run` does.
+        #[arg(long, requires = "json")]
+        events: bool,
+        /// Print nothing on stderr but errors: no `run ID` line, no progress.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// List the runs a store keeps, newest first; `runs show ID`, `runs prune`.
     Runs {
@@ -229,6 +267,8 @@ fn main() -> ExitCode {
             config,
             set,
             json,
+            events,
+            quiet,
             store,
             run_id,
         } => run::run(&run::Args {
@@ -236,7 +276,11 @@ fn main() -> ExitCode {
             backend,
             config,
             set,
-            json,
+            output: Output {
+                json,
+                events,
+                quiet,
+            },
             store,
             run_id,
         }),
@@ -247,12 +291,18 @@ fn main() -> ExitCode {
             backend,
             config,
             json,
+            events,
+            quiet,
         } => resume::run(&resume::Args {
             run_id,
             backend,
             config,
             set,
-            json,
+            output: Output {
+                json,
+                events,
+                quiet,
+            },
             store,
         }),
         Command::Runs {

@@ -6,7 +6,8 @@ use nadoo_flow::{Error, RunOptions, Workflow, WorkflowContext};
 use serde_json::Value;
 
 use crate::failure::Failure;
-use crate::run::{drive, finish, parse_sets, runtime, settings};
+use crate::progress::{Output, drive};
+use crate::run::{finish, parse_sets, runtime, settings};
 use crate::store;
 
 /// The arguments of `resume`.
@@ -16,7 +17,7 @@ pub(crate) struct Args {
     pub(crate) backend: Option<String>,
     pub(crate) config: Option<PathBuf>,
     pub(crate) set: Vec<String>,
-    pub(crate) json: bool,
+    pub(crate) output: Output,
     pub(crate) store: Option<String>,
 }
 
@@ -51,16 +52,18 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
         if !values.is_empty() {
             options = options.resume_with(Value::Object(values));
         }
-        eprintln!("run {}", args.run_id);
+        if args.output.chatty() {
+            eprintln!("run {}", args.run_id);
+        }
         let done = drive(
             backend.as_ref(),
             &workflow,
             WorkflowContext::new(),
             options,
-            args.json,
+            args.output,
         )
         .await?;
         Ok((done, workflow))
     })?;
-    finish(done, workflow, backend.name(), args.json)
+    finish(done, workflow, backend.name(), args.output)
 }

@@ -1,15 +1,13 @@
 //! `nadoo-flow run`: a workflow file on a backend, with progress or a JSON report.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
-use nadoo_flow::{
-    Backend, Explicit, NodeStatus, RunEvent, RunOptions, Settings, Workflow, WorkflowContext,
-    WorkflowStatus,
-};
+use nadoo_flow::{Explicit, RunOptions, Settings, Workflow, WorkflowContext, WorkflowStatus};
 use serde_json::{Map, Value, json};
 
 use crate::failure::Failure;
+use crate::progress::{Output, drive};
 use crate::store;
 
 /// The arguments of `run`.
@@ -19,7 +17,7 @@ pub(crate) struct Args {
     pub(crate) backend: Option<String>,
     pub(crate) config: Option<PathBuf>,
     pub(crate) set: Vec<String>,
-    pub(crate) json: bool,
+    pub(crate) output: Output,
     pub(crate) store: Option<String>,
     pub(crate) run_id: Option<String>,
 }
@@ -49,10 +47,12 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
                 .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", args.file.display())))?;
             options = options.store(store).definition(definition);
         }
-        eprintln!("run {run_id}");
-        drive(backend.as_ref(), &workflow, context, options, args.json).await
+        if args.output.chatty() {
+            eprintln!("run {run_id}");
+        }
+        drive(backend.as_ref(), &workflow, context, options, args.output).await
     })?;
-    finish(done, workflow, backend.name(), args.json)
+    finish(done, workflow, backend.name(), args.output)
 }
 
 /// Settings from the flags, the environment and the configuration file.
@@ -82,40 +82,15 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Usage(format!("cannot start the async runtime: {e}")))
 }
 
-/// Runs (or resumes) `workflow`, showing progress on a terminal unless `json`.
-pub(crate) async fn drive(
-    backend: &dyn Backend,
-    workflow: &Workflow,
-    context: WorkflowContext,
-    options: RunOptions,
-    json: bool,
-) -> Result<WorkflowContext, Failure> {
-    let progress = !json && std::io::stderr().is_terminal();
-    if !progress {
-        return Ok(backend.run_workflow(workflow, context, options).await?);
-    }
-    let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
-    let printer = tokio::spawn(async move {
-        while let Some(event) = events.recv().await {
-            print_progress(&event);
-        }
-    });
-    let done = backend
-        .run_workflow(workflow, context, options.events(sender))
-        .await;
-    let _ = printer.await;
-    Ok(done?)
-}
-
 /// Prints the report of a finished run and gives the command's outcome.
 pub(crate) fn finish(
     done: WorkflowContext,
     workflow: Workflow,
     backend: &str,
-    json: bool,
+    output: Output,
 ) -> Result<(), Failure> {
-    if json {
-        print_json(&done)?;
+    if output.json {
+        print_json(&done, output.json_lines())?;
     } else {
         print_human(&done, backend)?;
     }
@@ -162,14 +137,20 @@ pub(crate) fn report(done: &WorkflowContext) -> Value {
     })
 }
 
-fn print_json(done: &WorkflowContext) -> Result<(), Failure> {
+/// The report as JSON: pretty, or on one line after the event lines of `--events`.
+fn print_json(done: &WorkflowContext, one_line: bool) -> Result<(), Failure> {
     // Buffered: standard output flushes at every newline, a system call per line.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, &report(done))
-        .map_err(std::io::Error::from)
-        .and_then(|()| writeln!(out))
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure::Usage(format!("cannot write to standard output: {e}")))
+    let report = report(done);
+    if one_line {
+        serde_json::to_writer(&mut out, &report)
+    } else {
+        serde_json::to_writer_pretty(&mut out, &report)
+    }
+    .map_err(std::io::Error::from)
+    .and_then(|()| writeln!(out))
+    .and_then(|()| out.flush())
+    .map_err(|e| Failure::Usage(format!("cannot write to standard output: {e}")))
 }
 
 fn print_human(done: &WorkflowContext, backend: &str) -> Result<(), Failure> {
@@ -192,29 +173,6 @@ fn print_human(done: &WorkflowContext, backend: &str) -> Result<(), Failure> {
         eprintln!("error: {error}");
     }
     Ok(())
-}
-
-fn print_progress(event: &RunEvent) {
-    let line = match event {
-        RunEvent::NodeStarted { node, attempt } if *attempt > 1 => {
-            format!("  ↻ {node} (attempt {attempt})")
-        }
-        RunEvent::NodeRetried {
-            node, error, delay, ..
-        } => {
-            format!("  ! {node}: {error}; retrying in {delay:.1?}")
-        }
-        RunEvent::NodeFinished {
-            node,
-            status: NodeStatus::Interrupted,
-            ..
-        } => format!("  ⏸ {node} is waiting for input"),
-        RunEvent::NodeFinished { node, duration, .. } => format!("  ✓ {node} ({duration:.1?})"),
-        RunEvent::NodeFailed { node, error } => format!("  ✗ {node}: {error}"),
-        RunEvent::NodeSkipped { node } => format!("  - {node} (skipped)"),
-        _ => return,
-    };
-    eprintln!("{line}");
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::context::{NodeContext, WorkflowContext};
 use crate::error::{BoxError, Error, Result};
 use crate::graph::workflow::{NodeSpec, Workflow};
 use crate::result::NodeResult;
-use crate::scheduler::{self, ExecutionOptions, NodeExecutor, RunOptions};
+use crate::scheduler::{self, ExecutionOptions, NodeExecutor, RunOptions, RunStream};
 
 /// An execution backend: runs one node at a time on request, and whole workflows through the
 /// shared scheduler.
@@ -65,6 +65,84 @@ pub trait Backend: Send + Sync + fmt::Debug {
     ) -> Result<WorkflowContext> {
         self.validate(workflow)?;
         scheduler::run(self, workflow, context, options).await
+    }
+
+    /// [`run_workflow`](Backend::run_workflow) as a [`Stream`](futures::Stream) of its
+    /// [`RunEvent`](crate::RunEvent)s, each carrying the run's id; once the stream ends,
+    /// [`RunStream::result`] gives the finished context. Nodes' own events
+    /// ([`NodeContext::emit`]) come in order among the engine's. Any sender given with
+    /// [`RunOptions::events`] is replaced by the stream's own.
+    ///
+    /// The stream drives the run, so it needs no task of its own and may borrow; dropping it
+    /// cancels the run.
+    ///
+    /// ```
+    /// # use nadoo_flow_native as _;
+    /// use futures::StreamExt;
+    /// use nadoo_flow_core::{
+    ///     async_trait, BackendRegistry, BoxError, Node, NodeContext, NodeResult, NodeSpec,
+    ///     RunEventKind, RunOptions, Workflow, WorkflowContext, WorkflowStatus,
+    /// };
+    /// use serde_json::json;
+    ///
+    /// #[derive(Debug)]
+    /// struct Write;
+    ///
+    /// #[async_trait]
+    /// impl Node for Write {
+    ///     async fn execute(&self, ctx: &NodeContext) -> Result<NodeResult, BoxError> {
+    ///         for token in ["Hello", ", ", "world"] {
+    ///             ctx.emit("token", token);
+    ///         }
+    ///         Ok(NodeResult::ok(json!({ "text": "Hello, world" })))
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> nadoo_flow_core::Result<()> {
+    /// let workflow = Workflow::builder("write")
+    ///     .node(NodeSpec::start("start").next("write"))
+    ///     .node(NodeSpec::new("write", Write))
+    ///     .build()?;
+    /// let backend = BackendRegistry::create("native", ())?;
+    /// let context = WorkflowContext::new();
+    /// let run_id = context.workflow_id.clone();
+    ///
+    /// let mut run = backend.run_stream(&workflow, context, RunOptions::new());
+    /// let mut seen = Vec::new();
+    /// while let Some(event) = run.next().await {
+    ///     assert_eq!(*event.run_id, *run_id);
+    ///     match event.kind {
+    ///         RunEventKind::NodeStarted { node, .. } => seen.push(format!("started {node}")),
+    ///         RunEventKind::NodeEvent { name, data, .. } => seen.push(format!("{name} {data}")),
+    ///         RunEventKind::NodeFinished { node, .. } => seen.push(format!("finished {node}")),
+    ///         RunEventKind::WorkflowFinished { status, .. } => seen.push(format!("{status:?}")),
+    ///         _ => {}
+    ///     }
+    /// }
+    /// assert_eq!(
+    ///     seen,
+    ///     [
+    ///         "started start", "finished start", "started write", r#"token "Hello""#,
+    ///         r#"token ", ""#, r#"token "world""#, "finished write", "Success",
+    ///     ]
+    /// );
+    ///
+    /// let done = run.result().await?;
+    /// assert_eq!(done.status, WorkflowStatus::Success);
+    /// assert_eq!(done.output("write"), Some(&json!({ "text": "Hello, world" })));
+    /// # Ok(())
+    /// # }
+    /// ```
+    fn run_stream<'a>(
+        &'a self,
+        workflow: &'a Workflow,
+        context: WorkflowContext,
+        options: RunOptions,
+    ) -> RunStream<'a> {
+        RunStream::new(options, move |options| {
+            self.run_workflow(workflow, context, options)
+        })
     }
 
     /// Continues an interrupted run: `context` is what the interrupted run returned (perhaps

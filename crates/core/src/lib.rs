@@ -161,7 +161,9 @@ pub use crate::registry::{
 };
 pub use crate::result::NodeResult;
 pub use crate::run_store::{JournalEntry, MemoryStore, RunFilter, RunRecord, RunStore, StoredRun};
-pub use crate::scheduler::{Checkpoint, ExecutionOptions, RunEvent, RunOptions};
+pub use crate::scheduler::{
+    Checkpoint, ExecutionOptions, RunEvent, RunEventKind, RunOptions, RunStream,
+};
 pub use crate::secrets::{REDACTED, is_secret, redact, redact_list, redact_map, redact_value};
 pub use crate::store_registry::{StoreRegistration, StoreRegistry, StoreType, StoreUrl};
 pub use crate::typed::TypedNodeError;

@@ -2,7 +2,7 @@
 
 use libtest_mimic::Trial;
 use nadoo_flow_core::{
-    NodeContext, NodeInput, NodeSpec, NodeStatus, RunEvent, RunOptions, WorkflowContext,
+    NodeContext, NodeInput, NodeSpec, NodeStatus, RunEventKind, RunOptions, WorkflowContext,
     WorkflowStatus,
 };
 use serde_json::{Map, json};
@@ -340,9 +340,9 @@ fn events(backend: &'static str) -> Outcome {
         let kinds: Vec<&str> = events
             .iter()
             .filter(|e| e.node() == Some(node))
-            .map(|e| match e {
-                RunEvent::NodeStarted { .. } => "started",
-                RunEvent::NodeFinished { .. } => "finished",
+            .map(|e| match e.kind {
+                RunEventKind::NodeStarted { .. } => "started",
+                RunEventKind::NodeFinished { .. } => "finished",
                 _ => "other",
             })
             .collect();
@@ -353,8 +353,8 @@ fn events(backend: &'static str) -> Outcome {
         )?;
     }
     let last_is_finish = matches!(
-        events.last(),
-        Some(RunEvent::WorkflowFinished {
+        events.last().map(|e| &e.kind),
+        Some(RunEventKind::WorkflowFinished {
             status: WorkflowStatus::Success,
             ..
         })

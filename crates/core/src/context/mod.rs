@@ -11,8 +11,10 @@ use serde_json::{Map, Value};
 use smallvec::SmallVec;
 
 use crate::checkpoint::Checkpoint;
+mod emit;
 mod node_contexts;
 
+pub(crate) use self::emit::{Emitter, NodeEventSink};
 pub use self::node_contexts::NodeContexts;
 use crate::node_id::NodeId;
 
@@ -307,6 +309,9 @@ pub struct NodeContext {
     /// the scheduler gave the execution a task of its own.
     #[serde(skip)]
     placement: Placement,
+    /// Where [`emit`](Self::emit) sends the node's own events; nowhere unless someone listens.
+    #[serde(skip)]
+    emitter: Emitter,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -341,6 +346,7 @@ impl NodeContext {
             resume: None,
             run_id: None,
             placement: Placement::Alone,
+            emitter: Emitter::default(),
         }
     }
 

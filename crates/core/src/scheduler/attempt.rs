@@ -6,10 +6,9 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::Either;
-use tokio::sync::mpsc::UnboundedSender;
 use tracing::Instrument;
 
-use super::events::RunEvent;
+use super::events::{Events, RunEventKind};
 use super::executor::NodeExecutor;
 use super::options::MAX_RETRY_BACKOFF;
 use crate::context::{NodeContext, WorkflowContext};
@@ -59,11 +58,11 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
     header: &WorkflowContext,
     node_ctx: &mut NodeContext,
     limits: Limits,
-    events: Option<&UnboundedSender<RunEvent>>,
+    events: Option<&Events>,
 ) -> (Outcome, Duration) {
     let started = Instant::now();
     loop {
-        send(events, || RunEvent::NodeStarted {
+        send(events, || RunEventKind::NodeStarted {
             node: node_ctx.node_id.clone(),
             attempt: node_ctx.attempt,
         });
@@ -115,7 +114,7 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
             return (Outcome::Failed(reason), started.elapsed());
         }
         let delay = backoff(limits.retry_backoff, node_ctx.attempt);
-        send(events, || RunEvent::NodeRetried {
+        send(events, || RunEventKind::NodeRetried {
             node: node_ctx.node_id.clone(),
             attempt: node_ctx.attempt + 1,
             error: reason,
@@ -128,9 +127,10 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
 
 /// Sends the event `make` builds if anyone listens (it is not built otherwise); a receiver
 /// that went away is not an error.
-pub(crate) fn send(events: Option<&UnboundedSender<RunEvent>>, make: impl FnOnce() -> RunEvent) {
+#[inline]
+pub(crate) fn send(events: Option<&Events>, make: impl FnOnce() -> RunEventKind) {
     if let Some(events) = events {
-        let _ = events.send(make());
+        events.send(make());
     }
 }
 

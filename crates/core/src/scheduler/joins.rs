@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::events::RunEvent;
+use super::events::RunEventKind;
 use super::state::{Activation, State};
 use crate::context::{NodeContext, NodeInput, NodeStatus, Outputs};
 use crate::graph::plan::{EdgeKind, NO_LOOP};
@@ -340,7 +340,7 @@ impl State<'_> {
             NodeInput::new(Arc::clone(&self.ctx.globals)),
         );
         node_ctx.status = NodeStatus::Skipped;
-        self.emit(|| RunEvent::NodeSkipped {
+        self.emit(|| RunEventKind::NodeSkipped {
             node: spec.node_id().clone(),
         });
         self.ctx.node_contexts.set_at(node, node_ctx);

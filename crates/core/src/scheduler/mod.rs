@@ -44,28 +44,30 @@ mod journal;
 mod options;
 mod resume;
 mod state;
+mod stream;
 mod tasks;
 
 use std::sync::Arc;
 
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
-use tokio::sync::mpsc::UnboundedSender;
 
 pub use self::engine_options::EngineOptions;
-pub use self::events::RunEvent;
+pub use self::events::{RunEvent, RunEventKind};
 pub use self::options::{
     DEFAULT_RETRY_BACKOFF, DEFAULT_WORKERS_PER_CPU, ExecutionOptions, MAX_RETRY_BACKOFF,
     RunOptions, default_max_workers,
 };
+pub use self::stream::RunStream;
 pub use crate::checkpoint::Checkpoint;
 
 use self::attempt::{Call, Limits, send};
+use self::events::Events;
 pub use self::executor::NodeExecutor;
 use self::journal::Journal;
 use self::state::State;
 use self::tasks::{Finished, Spawn, Tasks};
-use crate::context::{WorkflowContext, WorkflowStatus};
+use crate::context::{Emitter, WorkflowContext, WorkflowStatus};
 use crate::error::Result;
 use crate::graph::workflow::{NodeRole, Workflow};
 
@@ -165,11 +167,10 @@ async fn drive<B: NodeExecutor + ?Sized>(
     workflow: &Workflow,
     context: WorkflowContext,
     options: RunOptions,
-    spawner: impl FnOnce(Arc<WorkflowContext>, Option<UnboundedSender<RunEvent>>) -> Option<Spawn>,
+    spawner: impl FnOnce(Arc<WorkflowContext>, Option<Arc<Events>>) -> Option<Spawn>,
 ) -> Result<WorkflowContext> {
     let limits = options.resolve(backend.execution_limits());
-    let events = options.events.as_ref();
-    let mut state = State::new(workflow, context, options.events.clone());
+    let mut state = State::new(workflow, context);
     state.debug = limits.debug;
     match state.ctx.checkpoint.take() {
         Some(checkpoint) => state.restore(checkpoint, options.resume.clone())?,
@@ -183,6 +184,16 @@ async fn drive<B: NodeExecutor + ?Sized>(
     )
     .await?;
     let mut replayed_failure = replayed_failure;
+    // The run's id is known now (a stored run's, or the context's): every event carries it.
+    let events = options
+        .events
+        .as_ref()
+        .map(|sender| Arc::new(Events::new(sender.clone(), &state.ctx.workflow_id)));
+    if let Some(events) = &events {
+        state.emitter = Emitter::new(Box::new(Events::clone(events)));
+    }
+    state.events.clone_from(&events);
+    let events = events.as_deref();
     state.ctx.status = WorkflowStatus::Running;
     state.ctx.error = None;
 
@@ -203,19 +214,19 @@ async fn drive<B: NodeExecutor + ?Sized>(
     // handed to runner tasks at most `max_workers` run (there are no more runners), and as
     // many again wait in their queue, so that a runner done with one node finds the next
     // instead of sleeping until this task has seen the result.
-    let (mut in_flight, how, handed_over) =
-        match spawner(Arc::clone(&header), options.events.clone()) {
-            Some(spawn) => (
-                InFlight::Tasks(Tasks::new(spawn, max_workers)),
-                Call::Direct,
-                max_workers.saturating_mul(2),
-            ),
-            None => (
-                InFlight::Here(FuturesUnordered::new()),
-                Call::Backend,
-                max_workers,
-            ),
-        };
+    let (mut in_flight, how, handed_over) = match spawner(Arc::clone(&header), state.events.clone())
+    {
+        Some(spawn) => (
+            InFlight::Tasks(Tasks::new(spawn, max_workers)),
+            Call::Direct,
+            max_workers.saturating_mul(2),
+        ),
+        None => (
+            InFlight::Here(FuturesUnordered::new()),
+            Call::Backend,
+            max_workers,
+        ),
+    };
     let header = &*header;
     let failure: Option<String> = 'run: loop {
         if let Some(reason) = replayed_failure.take() {
@@ -357,7 +368,7 @@ async fn drive<B: NodeExecutor + ?Sized>(
     if let Some(journal) = journal {
         journal.close(&mut state).await?;
     }
-    send(events, || RunEvent::WorkflowFinished {
+    send(events, || RunEventKind::WorkflowFinished {
         status: state.ctx.status,
         error: state.ctx.error.clone(),
     });

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Map, Value};
 use smallvec::SmallVec;
-use tokio::sync::mpsc::UnboundedSender;
 
 use super::attempt::{Outcome, send};
-use super::events::RunEvent;
+use super::events::{Events, RunEventKind};
 use super::joins::{Join, SkipEdge};
-use crate::context::{NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext};
+use crate::context::{Emitter, NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext};
 use crate::graph::plan::{Edge, EdgeSource, Plan};
 use crate::graph::workflow::Workflow;
 use crate::result::Parts;
@@ -59,7 +58,10 @@ pub(super) struct State<'w> {
     pub(super) running: Vec<u32>,
     pub(super) interrupted: Vec<(usize, Outputs, u32)>,
     pub(super) stopping: bool,
-    pub(super) events: Option<UnboundedSender<RunEvent>>,
+    /// Where events go, when someone listens; set once the run's id is known.
+    pub(super) events: Option<Arc<Events>>,
+    /// The same, for the nodes' own events; empty when nobody listens.
+    pub(super) emitter: Emitter,
     /// Log every node execution at `info` level.
     pub(super) debug: bool,
     /// Completions not yet written to the run's store; `None` when the run is not kept.
@@ -72,11 +74,7 @@ pub(super) struct State<'w> {
 }
 
 impl<'w> State<'w> {
-    pub(super) fn new(
-        workflow: &'w Workflow,
-        mut ctx: WorkflowContext,
-        events: Option<UnboundedSender<RunEvent>>,
-    ) -> Self {
+    pub(super) fn new(workflow: &'w Workflow, mut ctx: WorkflowContext) -> Self {
         if !workflow.input().is_empty() {
             let globals = Arc::make_mut(&mut ctx.globals);
             for (key, value) in workflow.input() {
@@ -104,7 +102,8 @@ impl<'w> State<'w> {
             running: vec![0; n],
             interrupted: Vec::new(),
             stopping: false,
-            events,
+            events: None,
+            emitter: Emitter::default(),
             debug: false,
             journal: None,
             run_id: None,
@@ -160,11 +159,14 @@ impl<'w> State<'w> {
         node_ctx.resume = activation.resume;
         node_ctx.run_id.clone_from(&self.run_id);
         node_ctx.set_concurrent(concurrent);
+        if self.events.is_some() {
+            node_ctx.set_emitter(self.emitter.clone());
+        }
         node_ctx
     }
 
-    pub(super) fn emit(&self, make: impl FnOnce() -> RunEvent) {
-        send(self.events.as_ref(), make);
+    pub(super) fn emit(&self, make: impl FnOnce() -> RunEventKind) {
+        send(self.events.as_deref(), make);
     }
 
     /// Records a finished node and activates what follows it. `Err` fails the run.
@@ -178,6 +180,8 @@ impl<'w> State<'w> {
     ) -> Result<(), String> {
         self.running[index] = self.running[index].saturating_sub(1);
         node_ctx.duration = Some(duration);
+        // The execution is over: what the run keeps of it must not hold the event channel.
+        node_ctx.drop_emitter();
         let result = match outcome {
             Outcome::Failed(reason) | Outcome::Panicked(reason) => {
                 return Err(self.record_failure(index, node_ctx, reason));
@@ -301,9 +305,10 @@ impl<'w> State<'w> {
                 "node failed"
             );
         }
-        self.emit(|| RunEvent::NodeFailed {
+        self.emit(|| RunEventKind::NodeFailed {
             node: id.clone(),
             error: reason.clone(),
+            duration: node_ctx.duration,
         });
         self.ctx.execution_path.push(id.clone());
         self.ctx.node_contexts.set_at(index, node_ctx);
@@ -329,7 +334,7 @@ impl<'w> State<'w> {
                 "node finished"
             );
         }
-        self.emit(|| RunEvent::NodeFinished {
+        self.emit(|| RunEventKind::NodeFinished {
             node: id.clone(),
             status: node_ctx.status,
             duration,
@@ -424,9 +429,10 @@ impl<'w> State<'w> {
             let mut node_ctx = NodeContext::new(id, NodeInput::new(Arc::clone(&self.ctx.globals)));
             node_ctx.status = NodeStatus::Failed;
             node_ctx.error = Some(error.clone());
-            self.emit(|| RunEvent::NodeFailed {
+            self.emit(|| RunEventKind::NodeFailed {
                 node: id.clone(),
                 error: error.clone(),
+                duration: None,
             });
             self.ctx.node_contexts.set_at(index, node_ctx);
         }

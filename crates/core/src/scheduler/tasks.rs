@@ -26,11 +26,10 @@ use std::time::Duration;
 
 use futures::task::AtomicWaker;
 use tokio::sync::Notify;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::attempt::{self, Call, Limits, Outcome};
-use super::events::RunEvent;
+use super::events::Events;
 use super::executor::NodeExecutor;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::graph::workflow::Workflow;
@@ -134,7 +133,7 @@ pub(crate) fn spawner<B: NodeExecutor + Clone + 'static>(
     backend: &B,
     workflow: &Workflow,
     header: Arc<WorkflowContext>,
-    events: Option<UnboundedSender<RunEvent>>,
+    events: Option<Arc<Events>>,
 ) -> Spawn {
     let shared = Arc::new((backend.clone(), workflow.clone(), header, events));
     Box::new(move |queue: Arc<Queue>| {
@@ -158,7 +157,7 @@ pub(crate) fn spawner<B: NodeExecutor + Clone + 'static>(
                     header,
                     &mut launch.node_ctx,
                     launch.limits,
-                    events.as_ref(),
+                    events.as_deref(),
                 )
                 .await;
                 // An interrupting or failing node stops the run: the nodes still waiting must
