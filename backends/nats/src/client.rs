@@ -19,7 +19,8 @@ pub(crate) async fn connect(
     let mut options = ConnectOptions::new()
         .name(name)
         .connection_timeout(config.request_timeout)
-        .request_timeout(Some(config.request_timeout));
+        .request_timeout(Some(config.request_timeout))
+        .custom_inbox_prefix(config.inbox_prefix.clone());
     options = crate::tls::configure(options, config)?;
     if let (Some(user), Some(password)) = (&config.user, &config.password) {
         options = options.user_and_password(user.clone(), password.clone());

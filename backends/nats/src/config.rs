@@ -70,6 +70,11 @@ pub struct NatsConfig {
     pub replicas: usize,
     /// Tasks one worker runs at the same time. Default: `64`.
     pub worker_concurrency: usize,
+    /// The prefix of the subjects the server answers this client on. Default: `"_INBOX"`.
+    /// Give workers a prefix of their own (for example `"_INBOX_workers"`) and let their
+    /// user subscribe only under it, so that a worker cannot read what the server sends
+    /// coordinators (see "Least-privilege permissions" in the README).
+    pub inbox_prefix: String,
 }
 
 impl Default for NatsConfig {
@@ -93,6 +98,7 @@ impl Default for NatsConfig {
             result_timeout: Duration::from_secs(600),
             replicas: 1,
             worker_concurrency: 64,
+            inbox_prefix: "_INBOX".to_owned(),
         }
     }
 }
@@ -131,10 +137,11 @@ impl NatsConfig {
             ("stream", &self.stream),
             ("consumer", &self.consumer),
             ("subject_prefix", &self.subject_prefix),
+            ("inbox_prefix", &self.inbox_prefix),
         ] {
             if name.is_empty()
                 || name.contains([' ', '*', '>'])
-                || (key != "subject_prefix" && name.contains('.'))
+                || (key != "subject_prefix" && key != "inbox_prefix" && name.contains('.'))
             {
                 return invalid(
                     key,
@@ -201,6 +208,7 @@ impl fmt::Debug for NatsConfig {
             .field("result_timeout", &self.result_timeout)
             .field("replicas", &self.replicas)
             .field("worker_concurrency", &self.worker_concurrency)
+            .field("inbox_prefix", &self.inbox_prefix)
             .finish()
     }
 }

@@ -100,7 +100,14 @@ fn server(block: &str) -> NatsServer {
 
 /// The backend's configuration for `names`, connecting as `user`.
 fn config(server: &NatsServer, (user, password): (&str, &str), names: &Names) -> NatsConfig {
+    // Workers take their replies under their own inbox prefix, as the README says.
+    let inbox = if user == WORKER.0 {
+        "_INBOX_workers"
+    } else {
+        "_INBOX"
+    };
     serde_json::from_value(json!({
+        "inbox_prefix": inbox,
         "url": server.url(),
         "user": user,
         "password": password,
@@ -132,7 +139,13 @@ async fn client(
     (user, password): (&str, &str),
 ) -> (async_nats::Client, mpsc::UnboundedReceiver<String>) {
     let (errors, received) = mpsc::unbounded_channel();
+    let inbox = if user == WORKER.0 {
+        "_INBOX_workers"
+    } else {
+        "_INBOX"
+    };
     let client = async_nats::ConnectOptions::with_user_and_password(user.into(), password.into())
+        .custom_inbox_prefix(inbox)
         .event_callback(move |event| {
             let errors = errors.clone();
             async move {
@@ -286,10 +299,11 @@ async fn a_worker_cannot_publish_outside_its_tasks_and_results() {
             .await
             .expect("the client sends it");
     }
-    // Subscribing to tasks or results directly is refused too (replies on `_INBOX.>` are
-    // not: see the README).
+    // Subscribing to tasks or results is refused too, directly or where the server delivers
+    // them to coordinators.
     let _tasks = client.subscribe("nadoo.tasks").await.expect("sent");
     let _results = client.subscribe("nadoo.results.>").await.expect("sent");
+    let _inboxes = client.subscribe("_INBOX.>").await.expect("sent");
     client.flush().await.expect("flushes");
     refused(
         &mut errors,
@@ -300,6 +314,7 @@ async fn a_worker_cannot_publish_outside_its_tasks_and_results() {
             r#"Publish to "elsewhere.entirely""#.to_owned(),
             r#"Subscription to "nadoo.tasks""#.to_owned(),
             r#"Subscription to "nadoo.results.>""#.to_owned(),
+            r#"Subscription to "_INBOX.>""#.to_owned(),
         ],
     )
     .await;
