@@ -523,9 +523,13 @@ fn a_terminal_shows_progress_driven_by_the_run_events() {
         "{shown}"
     );
 
-    // Piped, the same run prints no progress.
+    // Piped, the same run prints plain lines instead, without the terminal's symbols.
     let piped = nadoo_flow(&["run", &example("review")]);
-    assert!(!String::from_utf8_lossy(&piped.stderr).contains('✓'));
+    let plain = String::from_utf8_lossy(&piped.stderr);
+    assert!(
+        !plain.contains('✓') && plain.contains("\npublish: success in "),
+        "{plain}"
+    );
 }
 
 #[test]
