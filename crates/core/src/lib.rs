@@ -105,6 +105,13 @@ mod backend;
 pub mod builtin;
 mod capabilities;
 mod checkpoint;
+// The composite kinds are elements of the node-kind and composite-kind distributed slices,
+// which `linkme` places with `#[link_section]`; inside this crate that counts as unsafe code.
+#[allow(
+    unsafe_code,
+    reason = "linkme places node-kind registrations with #[link_section]"
+)]
+pub mod composite;
 mod config;
 mod context;
 mod deserialize;

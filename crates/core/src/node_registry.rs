@@ -253,7 +253,7 @@ fn table() -> Result<&'static Table> {
 /// use nadoo_flow_core::NodeRegistry;
 ///
 /// let kinds = NodeRegistry::list_available()?;
-/// for builtin in ["end", "fail", "interrupt", "route", "set", "sleep", "start", "template"] {
+/// for builtin in ["end", "fail", "interrupt", "map", "route", "set", "sleep", "start", "template", "workflow"] {
 ///     assert!(kinds.contains(&builtin));
 /// }
 /// let err = NodeRegistry::info("templte").unwrap_err();

@@ -283,7 +283,8 @@ pub struct NodeContext {
     pub status: NodeStatus,
     /// What the node was given.
     pub input: NodeInput,
-    /// What the node returned, once it succeeded.
+    /// What the node returned, once it succeeded. For a node that runs again because the run
+    /// is resumed after it interrupted, the output it interrupted with.
     pub output: Option<Value>,
     /// Why the node failed, once it failed.
     pub error: Option<String>,

@@ -14,6 +14,7 @@ use smallvec::SmallVec;
 use crate::builtin::{EndNode, StartNode};
 use crate::context::NodeContext;
 use crate::error::{BoxError, Error, Result};
+use crate::graph::composite::{Composite, composite_for};
 use crate::graph::fingerprint;
 use crate::graph::id_index::IdIndex;
 use crate::graph::kept_config::KeptConfig;
@@ -77,6 +78,8 @@ struct Extras {
     routes: BTreeMap<String, String>,
     timeout: Option<Duration>,
     retries: Option<u32>,
+    /// What runs the node when its kind is made of other executions (`map`, `workflow`).
+    composite: Option<Arc<dyn Composite>>,
 }
 
 /// What [`NodeSpec::routes`] shows for a node without routes.
@@ -128,7 +131,8 @@ impl NodeSpec {
             "end" => NodeRole::End,
             _ => NodeRole::Task,
         };
-        Ok(NodeSpec {
+        let composite = composite_for(registration.name(), &config).transpose()?;
+        let mut spec = NodeSpec {
             id: id.into(),
             kind: Cow::Borrowed(registration.name()),
             role,
@@ -136,7 +140,11 @@ impl NodeSpec {
             next: SmallVec::new(),
             extras: None,
             node,
-        })
+        };
+        if composite.is_some() {
+            spec.extras_mut().composite = composite;
+        }
+        Ok(spec)
     }
 
     /// Node `id` of the kind `K` is registered under (`#[node("kind")]`), made from
@@ -314,6 +322,11 @@ impl NodeSpec {
     /// ([`NodeResult::from_outcome`]).
     pub async fn execute(&self, context: &NodeContext) -> NodeResult {
         NodeResult::from_outcome(self.node.execute(context).await)
+    }
+
+    /// What runs the node when its kind is made of other executions.
+    pub(crate) fn composite(&self) -> Option<&Arc<dyn Composite>> {
+        self.extras.as_deref()?.composite.as_ref()
     }
 
     fn extras_mut(&mut self) -> &mut Extras {

@@ -5,12 +5,13 @@ use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use futures::future::Either;
+use futures::future::{BoxFuture, Either};
 use tracing::Instrument;
 
 use super::events::{Events, RunEventKind};
 use super::executor::NodeExecutor;
 use super::options::MAX_RETRY_BACKOFF;
+use super::sub_runs::{Delegate, SubRunner};
 use crate::context::{NodeContext, WorkflowContext};
 use crate::graph::workflow::NodeSpec;
 use crate::result::{NodeResult, panic_message};
@@ -21,6 +22,9 @@ pub(crate) struct Limits {
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_retries: u32,
     pub(crate) retry_backoff: Duration,
+    /// Steps the run has left when the execution starts: what a composite node's executions
+    /// may use.
+    pub(crate) steps_left: usize,
 }
 
 /// How a node execution ended.
@@ -28,6 +32,9 @@ pub(crate) struct Limits {
 pub(crate) enum Outcome {
     /// The node returned a successful or interrupting result.
     Done(NodeResult),
+    /// A composite node (`map`, `workflow`) returned a successful or interrupting result,
+    /// after this many executions inside it: steps of the run.
+    Composed(NodeResult, usize),
     /// Every attempt failed; the reason of the last one.
     Failed(String),
     /// The node panicked; its message. Never retried.
@@ -61,6 +68,8 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
     events: Option<&Events>,
 ) -> (Outcome, Duration) {
     let started = Instant::now();
+    // Executions inside a composite node, over all its attempts.
+    let mut inner_steps = 0usize;
     loop {
         send(events, || RunEventKind::NodeStarted {
             node: node_ctx.node_id.clone(),
@@ -76,9 +85,24 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
             node = spec.id(),
             attempt = node_ctx.attempt,
         );
-        let call = match how {
-            Call::Backend => Either::Left(backend.execute_one(spec, node_ctx, header)),
-            Call::Direct => Either::Right(execute_directly(spec, node_ctx)),
+        let delegate;
+        let mut runner = None;
+        let call = match (spec.composite(), how) {
+            (Some(composite), _) => {
+                delegate = Delegate(backend);
+                let budget = limits.steps_left.saturating_sub(inner_steps);
+                let runner = &*runner.insert(SubRunner::new(&delegate, header, budget));
+                let node_ctx = &*node_ctx;
+                Either::Left(Box::pin(async move {
+                    Ok(composite
+                        .run(runner, node_ctx)
+                        .await
+                        .unwrap_or_else(|error| NodeResult::failed(error.to_string())))
+                })
+                    as BoxFuture<'_, crate::Result<NodeResult>>)
+            }
+            (None, Call::Backend) => Either::Left(backend.execute_one(spec, node_ctx, header)),
+            (None, Call::Direct) => Either::Right(execute_directly(spec, node_ctx)),
         };
         let call = AssertUnwindSafe(call).catch_unwind();
         let call = if span.is_disabled() {
@@ -96,13 +120,18 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
             },
             None => call.await,
         };
+        inner_steps += runner.as_ref().map_or(0, SubRunner::used);
         let reason = match attempt {
             Err(panic) => {
                 let message = format!("panicked: {}", panic_message(panic.as_ref()));
                 return (Outcome::Panicked(message), started.elapsed());
             }
             Ok(Ok(result)) if !result.is_failure() => {
-                return (Outcome::Done(result), started.elapsed());
+                let outcome = match spec.composite() {
+                    Some(_) => Outcome::Composed(result, inner_steps),
+                    None => Outcome::Done(result),
+                };
+                return (outcome, started.elapsed());
             }
             Ok(Ok(result)) => result
                 .error()

@@ -45,6 +45,7 @@ mod options;
 mod resume;
 mod state;
 mod stream;
+mod sub_runs;
 mod tasks;
 
 use std::sync::Arc;
@@ -261,6 +262,7 @@ async fn drive<B: NodeExecutor + ?Sized>(
                 timeout: spec.timeout_limit().or(limits.timeout),
                 max_retries: spec.retry_limit().unwrap_or(limits.max_retries),
                 retry_backoff: limits.retry_backoff,
+                steps_left: workflow.max_steps() - state.steps,
             };
             if !concurrent {
                 // The only node that can run now: a linear segment runs inline, without the

@@ -156,6 +156,14 @@ impl<'w> State<'w> {
             NodeContext::new(self.workflow.nodes()[activation.node].node_id(), input);
         node_ctx.status = NodeStatus::Running;
         node_ctx.iteration = activation.iteration;
+        if activation.resume.is_some() {
+            // A node resumed after it interrupted sees what it interrupted with.
+            node_ctx.output = self
+                .ctx
+                .node_contexts
+                .get(self.workflow.nodes()[activation.node].id())
+                .and_then(|record| record.output.clone());
+        }
         node_ctx.resume = activation.resume;
         node_ctx.run_id.clone_from(&self.run_id);
         node_ctx.set_concurrent(concurrent);
@@ -187,6 +195,10 @@ impl<'w> State<'w> {
                 return Err(self.record_failure(index, node_ctx, reason));
             }
             Outcome::Done(result) => result,
+            Outcome::Composed(result, steps) => {
+                self.steps = self.steps.saturating_add(steps);
+                result
+            }
         };
         let interrupt = result.is_interrupt();
         let (output, steering) = result.into_parts();

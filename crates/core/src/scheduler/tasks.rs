@@ -163,7 +163,7 @@ pub(crate) fn spawner<B: NodeExecutor + Clone + 'static>(
                 // An interrupting or failing node stops the run: the nodes still waiting must
                 // not start, even before the scheduler has seen this result.
                 let stops = match &outcome {
-                    Outcome::Done(result) => result.is_interrupt(),
+                    Outcome::Done(result) | Outcome::Composed(result, _) => result.is_interrupt(),
                     Outcome::Failed(_) | Outcome::Panicked(_) => true,
                 };
                 if stops {

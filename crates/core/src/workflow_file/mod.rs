@@ -26,6 +26,7 @@
 //! ```
 
 mod fast;
+pub(crate) mod includes;
 mod locate;
 
 use std::collections::BTreeMap;
@@ -40,6 +41,7 @@ use crate::error::{Error, Result};
 use crate::graph::validate::Problem;
 use crate::graph::workflow::{NodeSpec, Workflow};
 use crate::node_registry::NodeRegistry;
+use includes::Includes;
 use locate::{Source, key_on_line, unknown_field};
 
 /// The TOML form of a workflow. [`WorkflowDef::parse`] reads it with located errors;
@@ -163,7 +165,7 @@ impl WorkflowDef {
     /// [`Error::WorkflowFile`] with every problem: unknown kinds, rejected node configs,
     /// dangling `next` or `routes` targets, several start nodes, cycles in `next`, ...
     pub fn build(&self, file: &str, text: &str) -> Result<Workflow> {
-        let mut made = Made::with_capacity(self.nodes.len());
+        let mut made = Made::with_capacity(self.nodes.len(), Includes::of_file(file));
         for entry in &self.nodes {
             made.add(entry.clone());
         }
@@ -173,7 +175,9 @@ impl WorkflowDef {
     /// As [`build`](Self::build), with the nodes already made from the entries. The text is
     /// read again only when there are problems to locate.
     fn assemble(&self, file: &str, text: &str, made: Made) -> Result<Workflow> {
-        let Made { nodes, failed, ids } = made;
+        let Made {
+            nodes, failed, ids, ..
+        } = made;
         let mut builder = Workflow::builder(self.name.clone().unwrap_or_else(|| stem(file)));
         if let Some(max_steps) = self.max_steps {
             builder = builder.max_steps(max_steps);
@@ -262,20 +266,23 @@ struct Made {
     nodes: Vec<NodeSpec>,
     failed: Vec<(usize, Error)>,
     ids: Vec<String>,
+    /// Where the files that nodes include are.
+    includes: Includes,
 }
 
 impl Made {
-    fn with_capacity(entries: usize) -> Made {
+    fn with_capacity(entries: usize, includes: Includes) -> Made {
         Made {
             nodes: Vec::with_capacity(entries),
             failed: Vec::new(),
             ids: Vec::with_capacity(entries),
+            includes,
         }
     }
 
     /// Makes the node of the next entry.
     fn add(&mut self, mut entry: NodeDef) {
-        match entry.make_node() {
+        match entry.make_node(&self.includes) {
             Ok(node) => self.nodes.push(node),
             Err(error) => self.failed.push((self.ids.len(), error)),
         }
@@ -286,8 +293,9 @@ impl Made {
 impl NodeDef {
     /// The node this entry describes, made from its registered kind. Its configuration and
     /// edges move into the node; the entry keeps its id and kind, which locate problems.
-    fn make_node(&mut self) -> Result<NodeSpec> {
-        let config = Value::Object(std::mem::take(&mut self.config));
+    fn make_node(&mut self, includes: &Includes) -> Result<NodeSpec> {
+        let mut config = Value::Object(std::mem::take(&mut self.config));
+        includes.resolve(&self.kind, &mut config)?;
         let mut spec = NodeSpec::from_kind(self.id.as_str(), &self.kind, config)?;
         for next in std::mem::take(&mut self.next) {
             spec = spec.next(next);
@@ -305,12 +313,7 @@ impl NodeDef {
     }
 }
 
-fn stem(file: &str) -> String {
-    Path::new(file).file_stem().map_or_else(
-        || "workflow".to_owned(),
-        |s| s.to_string_lossy().into_owned(),
-    )
-}
+use includes::stem;
 
 impl Workflow {
     /// Reads and builds the workflow in TOML `text`; `file` names it in errors.
@@ -345,11 +348,16 @@ impl Workflow {
     ///
     /// [`Error::WorkflowFile`] with every problem located by line, column, node and key.
     pub fn from_toml(file: &str, text: &str) -> Result<Workflow> {
+        Self::from_toml_with(file, text, Includes::of_file(file))
+    }
+
+    /// As [`from_toml`](Self::from_toml), with the includes of the file it was read from.
+    pub(crate) fn from_toml_with(file: &str, text: &str, includes: Includes) -> Result<Workflow> {
         // Each node is made as soon as its entry is read. So the entries' configurations,
         // which take more memory than the nodes made of them, are never all held at once.
         // Room for as many nodes as the text has `[[` (a header, or an array of arrays).
-        let mut made =
-            Made::with_capacity(memchr::memmem::find_iter(text.as_bytes(), "[[").count());
+        let entries = memchr::memmem::find_iter(text.as_bytes(), "[[").count();
+        let mut made = Made::with_capacity(entries, includes.clone());
         let def = match fast::read_with(text, |entry| {
             made.add(entry);
             None
@@ -357,7 +365,7 @@ impl Workflow {
             Some(def) => def,
             None => {
                 let mut def = WorkflowDef::parse_with_toml(file, text)?;
-                made = Made::with_capacity(def.nodes.len());
+                made = Made::with_capacity(def.nodes.len(), includes);
                 for entry in std::mem::take(&mut def.nodes) {
                     made.add(entry);
                 }

@@ -146,7 +146,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "unknown-kind",
-        "wf.toml:13:1: node `draft`: key `kind`: unknown node kind `tempalte` (did you mean `template`?); known kinds: end, fail, interrupt, route, set, sleep, start, template",
+        "wf.toml:13:1: node `draft`: key `kind`: unknown node kind `tempalte` (did you mean `template`?); known kinds: end, fail, interrupt, map, route, set, sleep, start, template, workflow",
     ),
     (
         "config-field",
@@ -198,7 +198,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "big-kind",
-        "wf.toml:18004:1: node `n2999`: key `kind`: unknown node kind `sett` (did you mean `set`?); known kinds: end, fail, interrupt, route, set, sleep, start, template",
+        "wf.toml:18004:1: node `n2999`: key `kind`: unknown node kind `sett` (did you mean `set`?); known kinds: end, fail, interrupt, map, route, set, sleep, start, template, workflow",
     ),
 ];
 
