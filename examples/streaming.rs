@@ -1,4 +1,3 @@
-// cargo run --example streaming
 //! Run: `cargo run --example streaming`
 //!
 //! A run consumed as a stream of events: the engine's (nodes started and finished) and a

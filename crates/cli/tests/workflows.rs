@@ -299,7 +299,7 @@ fn malformed_toml_names_line_and_column() {
 fn unknown_node_kind_lists_known_kinds_and_suggests() {
     assert_invalid(
         "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"t\"]\n\n[[nodes]]\nid = \"t\"\nkind = \"tempalte\"\n",
-        "8:1: node `t`: key `kind`: unknown node kind `tempalte` (did you mean `template`?); known kinds: end, fail, interrupt, route, set, sleep, start, template",
+        "8:1: node `t`: key `kind`: unknown node kind `tempalte` (did you mean `template`?); known kinds: end, fail, interrupt, map, route, set, sleep, start, template, workflow",
     );
 }
 
