@@ -42,9 +42,15 @@ pub(crate) fn run(args: &Args) -> Result<(), Failure> {
             .unwrap_or_else(|| context.workflow_id.clone());
         let mut options = RunOptions::new().run_id(&run_id);
         if let Some(store) = store {
-            // The record keeps the file itself, so that `resume` needs only the run's id.
-            let definition = std::fs::read_to_string(&args.file)
-                .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", args.file.display())))?;
+            // The record keeps the workflow as TOML, so that `resume` needs only the run's id:
+            // written from the workflow loaded, it holds its name (which may come from the
+            // file's name) and the workflows it includes, whatever directory resumes it.
+            let definition = match workflow.to_toml() {
+                Ok(definition) => definition,
+                Err(_) => std::fs::read_to_string(&args.file).map_err(|e| {
+                    Failure::Usage(format!("cannot read {}: {e}", args.file.display()))
+                })?,
+            };
             options = options.store(store).definition(definition);
         }
         if args.output.chatty() {

@@ -340,3 +340,45 @@ fn the_store_comes_from_the_flag_the_environment_or_the_configuration_file() {
     );
     assert_eq!(ids(&default), ["by-default"]);
 }
+
+#[test]
+fn a_sub_workflow_that_interrupts_is_resumed_from_anywhere_by_id() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    std::fs::create_dir(dir.path().join("parts")).expect("a folder");
+    std::fs::write(
+        dir.path().join("parts/ask.toml"),
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"ask\"]\n\n[[nodes]]\nid = \
+         \"ask\"\nkind = \"interrupt\"\nconfig = { prompt = \"Ship it?\" }\nnext = \
+         [\"after\"]\n\n[[nodes]]\nid = \"after\"\nkind = \"template\"\nconfig = { text = \
+         \"approved={{ask.approved}}\" }\n",
+    )
+    .expect("writes");
+    // No `name`: the workflow is named after its file, which `resume` never sees.
+    std::fs::write(
+        dir.path().join("outer.toml"),
+        "[[nodes]]\nid = \"start\"\nkind = \"start\"\nnext = [\"sub\"]\n\n[[nodes]]\nid = \
+         \"sub\"\nkind = \"workflow\"\nconfig = { file = \"parts/ask.toml\" }\nnext = \
+         [\"last\"]\n\n[[nodes]]\nid = \"last\"\nkind = \"template\"\nconfig = { text = \
+         \"{{sub.after.text}}\" }\n",
+    )
+    .expect("writes");
+    let store = store_url(dir.path());
+    let file = dir.path().join("outer.toml").display().to_string();
+    let out = nadoo_flow(&store, &["run", &file, "--run-id", "sub-1", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(json_of(&out)["outputs"]["sub"]["prompt"], "Ship it?");
+
+    // Resumed from another directory, with the included file gone.
+    std::fs::remove_dir_all(dir.path().join("parts")).expect("removes");
+    let out = command(
+        &store,
+        &["resume", "sub-1", "--set", "approved=yes", "--json"],
+    )
+    .current_dir(std::env::temp_dir())
+    .output()
+    .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json_of(&out);
+    assert_eq!(report["status"], "success");
+    assert_eq!(report["outputs"]["last"]["text"], "approved=yes");
+}
