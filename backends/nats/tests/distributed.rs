@@ -138,6 +138,11 @@ fn main() -> ExitCode {
         move || killed_worker(&url),
     ));
     let url = server.url();
+    trials.push(Trial::test(
+        "nats::map_spreads_its_elements_over_workers",
+        move || map_over_workers(&url),
+    ));
+    let url = server.url();
     trials.push(Trial::test("nats::examples_match_native", move || {
         examples_match_native(&url)
     }));
@@ -242,7 +247,7 @@ fn examples_match_native(url: &str) -> Result<(), Failed> {
     let config = config(url, "conformance");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/workflows");
     let runtime = tokio::runtime::Runtime::new()?;
-    for name in ["hello", "fan_out", "review", "failing"] {
+    for name in ["hello", "fan_out", "review", "failing", "map", "sub"] {
         let workflow = Workflow::from_toml_file(dir.join(format!("{name}.toml")))?;
         let mut reports = Vec::new();
         for (backend, config) in [("native", Value::Null), ("nats", config.clone())] {
@@ -271,6 +276,55 @@ fn examples_match_native(url: &str) -> Result<(), Failed> {
         if reports[0] != reports[1] {
             return Err(format!("{name}: native {:?} vs nats {:?}", reports[0], reports[1]).into());
         }
+    }
+    Ok(())
+}
+
+/// The process that ran an element: a worker's, never the coordinator's.
+#[nadoo_flow_core::node("test-whoami")]
+async fn whoami(_input: Value) -> Result<u32, std::convert::Infallible> {
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    Ok(std::process::id())
+}
+
+/// A `map` on `nats` sends each element to the workers as a task of its own: with two
+/// workers that run two tasks at a time, eight elements run in both worker processes and
+/// never in the coordinator's, and their results come back in element order.
+fn map_over_workers(url: &str) -> Result<(), Failed> {
+    let mut config = config(url, "mapping");
+    config["worker_concurrency"] = json!(2);
+    let workers = Workers::start(2, &config);
+    workers_pulling(&config, 2);
+    let workflow = Workflow::builder("map-over-workers")
+        .node(NodeSpec::start("start").next("each"))
+        .node(NodeSpec::from_kind(
+            "each",
+            "map",
+            json!({ "over": "items", "node": { "kind": "test-whoami" }, "max_concurrency": 8 }),
+        )?)
+        .input("items", json!([0, 1, 2, 3, 4, 5, 6, 7]))
+        .build()?;
+    let backend = BackendRegistry::create("nats", &config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let done = runtime.block_on(backend.execute_workflow(&workflow, WorkflowContext::new()))?;
+    drop(workers);
+    if done.status != WorkflowStatus::Success {
+        return Err(format!("the map failed: {:?}", done.error).into());
+    }
+    let results = done
+        .output("each")
+        .map(|o| o["results"].clone())
+        .unwrap_or_default();
+    let pids: std::collections::BTreeSet<u64> = results
+        .as_array()
+        .map(|items| items.iter().filter_map(|r| r["value"].as_u64()).collect())
+        .unwrap_or_default();
+    let own = u64::from(std::process::id());
+    if results.as_array().map(Vec::len) != Some(8) || pids.contains(&own) || pids.len() < 2 {
+        return Err(format!(
+            "expected 8 results from both workers and none from this process ({own}): {results}"
+        )
+        .into());
     }
     Ok(())
 }
