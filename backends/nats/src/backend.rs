@@ -215,6 +215,7 @@ impl Backend for NatsBackend {
             context: node_context.clone(),
             reply: coordinator.inbox.subject.clone(),
             deadline_ms: Some(to_millis(SystemTime::now() + budget)),
+            events: node_context.has_event_listener(),
         };
         let payload = serde_json::to_vec(&task).map_err(|e| {
             failure(
@@ -261,7 +262,13 @@ impl Backend for NatsBackend {
         // The scheduler applies the node's timeout; this wait only bounds a lost result.
         let waited = self.config.result_timeout;
         match tokio::time::timeout(waited, receiver).await {
-            Ok(Ok(result)) => Ok(result),
+            Ok(Ok(reply)) => {
+                // The node's own events, in the order it emitted them, before its result.
+                for event in reply.events {
+                    node_context.emit(event.name, event.data);
+                }
+                Ok(reply.result)
+            }
             Ok(Err(_)) => Err(failure(
                 "the result router stopped",
                 "the connection was closed",

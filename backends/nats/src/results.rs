@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::pull::MessagesErrorKind};
 use futures::StreamExt;
-use nadoo_flow_core::{CancellationToken, NodeResult, Result};
+use nadoo_flow_core::{CancellationToken, Result};
 use tokio::sync::oneshot;
 
 use crate::client::{result_consumer, result_stream};
 use crate::config::NatsConfig;
-use crate::task::decode_results;
+use crate::task::{TaskResult, decode_results};
 
 /// The node executions waiting for a result, by task id.
-pub(crate) type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<NodeResult>>>>;
+pub(crate) type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<TaskResult>>>>;
 
 /// Where one coordinator's results arrive.
 #[derive(Debug)]
@@ -61,7 +61,7 @@ impl Inbox {
     }
 
     /// Waits for the result of task `task_id` from now on.
-    pub(crate) fn expect(&self, task_id: &str) -> oneshot::Receiver<NodeResult> {
+    pub(crate) fn expect(&self, task_id: &str) -> oneshot::Receiver<TaskResult> {
         let (sender, receiver) = oneshot::channel();
         self.lock().insert(task_id.to_owned(), sender);
         receiver
@@ -72,7 +72,7 @@ impl Inbox {
         self.lock().remove(task_id).is_some()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<NodeResult>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, oneshot::Sender<TaskResult>>> {
         self.pending.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -185,7 +185,7 @@ impl Router {
         for reply in results {
             match pending.remove(&reply.task_id) {
                 Some(sender) => {
-                    let _ = sender.send(reply.result);
+                    let _ = sender.send(reply);
                 }
                 // A redelivered task answered twice, or a wait that ended: the first answer
                 // counted.

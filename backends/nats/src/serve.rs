@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use async_nats::jetstream::{self, AckKind};
 use futures::FutureExt;
 use nadoo_flow_core::run_store::to_millis;
-use nadoo_flow_core::{NodeRegistry, NodeResult};
+use nadoo_flow_core::{NodeEvent, NodeRegistry, NodeResult};
 use tokio::time::Instant;
 
 use crate::answers::Answers;
@@ -65,7 +65,7 @@ impl Server {
             let _ = message.ack_with(AckKind::Term).await;
             return;
         }
-        let task = match decode_task(&message.payload) {
+        let mut task = match decode_task(&message.payload) {
             Ok(task) => task,
             Err(error) => {
                 tracing::warn!(target: "nadoo_flow::backend", %error, "unreadable task terminated");
@@ -92,7 +92,8 @@ impl Server {
             tracing::debug!(target: "nadoo_flow::backend", node = %task.node_id, task = %task.task_id, delivery = delivered, "task delivered again");
         }
         if let Some(refusal) = self.refusal(&task, delivered, deadline) {
-            self.answer(&message, &task, refusal, deadline).await;
+            self.answer(&message, &task, (refusal, Vec::new()), deadline)
+                .await;
             let _ = message.ack_with(AckKind::Term).await;
             return;
         }
@@ -105,7 +106,8 @@ impl Server {
                     "this worker cannot make node kind `{}`: {error}",
                     task.kind
                 ));
-                self.answer(&message, &task, result, deadline).await;
+                self.answer(&message, &task, (result, Vec::new()), deadline)
+                    .await;
                 // Another worker would lack the kind too: no endless redelivery.
                 let _ = message.ack_with(AckKind::Term).await;
                 return;
@@ -117,6 +119,8 @@ impl Server {
             let _ = message.ack_with(AckKind::Term).await;
             return;
         };
+        // The node's own events go back with its result when the coordinator listens.
+        let recorder = task.events.then(|| task.context.record_events());
         let execution = AssertUnwindSafe(node.execute(&task.context)).catch_unwind();
         let run = async {
             tokio::select! {
@@ -137,7 +141,11 @@ impl Server {
             Ok(outcome) => NodeResult::from_outcome(outcome),
             Err(panic) => NodeResult::panicked(panic.as_ref()),
         };
-        if self.answer(&message, &task, result, deadline).await {
+        let events = recorder.map(|recorder| recorder.take()).unwrap_or_default();
+        if self
+            .answer(&message, &task, (result, events), deadline)
+            .await
+        {
             // Only now: a worker that dies before this line leaves the task to be delivered
             // again, and a result the server has not stored leaves it too.
             let _ = message.ack().await;
@@ -197,10 +205,10 @@ impl Server {
         &self,
         message: &jetstream::Message,
         task: &Task,
-        result: NodeResult,
+        (result, events): (NodeResult, Vec<NodeEvent>),
         deadline: Instant,
     ) -> bool {
-        let Some(encoded) = self.encode(&task.task_id, result) else {
+        let Some(encoded) = self.encode(&task.task_id, result, events) else {
             return false;
         };
         let stored = self.answers.store(&task.reply, encoded, deadline);
@@ -209,25 +217,30 @@ impl Server {
 
     /// The result as the coordinator reads it; a result larger than the server accepts
     /// becomes an error saying so.
-    fn encode(&self, task_id: &str, result: NodeResult) -> Option<Vec<u8>> {
-        let encode = |result| {
+    fn encode(&self, task_id: &str, result: NodeResult, events: Vec<NodeEvent>) -> Option<Vec<u8>> {
+        let encode = |result, events| {
             serde_json::to_vec(&TaskResult {
                 task_id: task_id.to_owned(),
                 result,
+                events,
             })
         };
-        let payload = match encode(result) {
+        let payload = match encode(result, events) {
             // Two bytes for the brackets of the message that carries it.
             Ok(payload) if payload.len() + 2 <= self.max_payload => payload,
-            Ok(payload) => encode(NodeResult::failed(format!(
-                "its result is {} bytes; the server accepts at most {} bytes per message",
-                payload.len(),
-                self.max_payload
-            )))
+            Ok(payload) => encode(
+                NodeResult::failed(format!(
+                    "its result is {} bytes; the server accepts at most {} bytes per message",
+                    payload.len(),
+                    self.max_payload
+                )),
+                Vec::new(),
+            )
             .ok()?,
-            Err(error) => encode(NodeResult::failed(format!(
-                "its result cannot be encoded: {error}"
-            )))
+            Err(error) => encode(
+                NodeResult::failed(format!("its result cannot be encoded: {error}")),
+                Vec::new(),
+            )
             .ok()?,
         };
         Some(payload)
@@ -247,7 +260,7 @@ impl Server {
             return;
         }
         let result = NodeResult::failed(format!("the worker cannot read this task: {error}"));
-        let Some(encoded) = self.encode(task_id, result) else {
+        let Some(encoded) = self.encode(task_id, result, Vec::new()) else {
             return;
         };
         let deadline = Instant::now() + self.config.request_timeout;

@@ -1,6 +1,6 @@
 //! What crosses the wire: a task for a worker, and its result for the coordinator.
 
-use nadoo_flow_core::{NodeContext, NodeResult};
+use nadoo_flow_core::{NodeContext, NodeEvent, NodeResult};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -22,6 +22,10 @@ pub(crate) struct Task {
     /// worker stops the node then, even if the coordinator's cancellation did not reach it.
     #[serde(default)]
     pub(crate) deadline_ms: Option<u64>,
+    /// Whether the coordinator listens to the node's own events: the worker records them
+    /// and sends them with the result.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) events: bool,
 }
 
 /// A worker's answer to a task.
@@ -29,6 +33,9 @@ pub(crate) struct Task {
 pub(crate) struct TaskResult {
     pub(crate) task_id: String,
     pub(crate) result: NodeResult,
+    /// The events the node emitted, in order, when the task asked for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) events: Vec<NodeEvent>,
 }
 
 /// Reads a task from bytes of the network.

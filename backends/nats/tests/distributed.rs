@@ -143,6 +143,11 @@ fn main() -> ExitCode {
         move || map_over_workers(&url),
     ));
     let url = server.url();
+    trials.push(Trial::test(
+        "nats::node_events_cross_the_wire_in_order",
+        move || events_from_workers(&url),
+    ));
+    let url = server.url();
     trials.push(Trial::test("nats::examples_match_native", move || {
         examples_match_native(&url)
     }));
@@ -325,6 +330,71 @@ fn map_over_workers(url: &str) -> Result<(), Failed> {
             "expected 8 results from both workers and none from this process ({own}): {results}"
         )
         .into());
+    }
+    Ok(())
+}
+
+/// Emits three events of its own.
+#[nadoo_flow_core::node("test-chatty")]
+#[derive(Debug, Clone, Copy)]
+struct Chatty;
+
+impl nadoo_flow_core::NodeKind for Chatty {
+    type Config = nadoo_flow_conformance::kinds::NoConfig;
+    fn from_config(_: Self::Config) -> Result<Self, nadoo_flow_core::BoxError> {
+        Ok(Chatty)
+    }
+}
+
+#[nadoo_flow_core::async_trait]
+impl nadoo_flow_core::Node for Chatty {
+    async fn execute(
+        &self,
+        context: &nadoo_flow_core::NodeContext,
+    ) -> Result<nadoo_flow_core::NodeResult, nadoo_flow_core::BoxError> {
+        for step in 0..3 {
+            context.emit("step", step);
+        }
+        Ok(nadoo_flow_core::NodeResult::ok(json!({ "steps": 3 })))
+    }
+}
+
+/// A node's own events, emitted on a worker, reach the run's stream on the coordinator
+/// between the node's start and its finish, in the order the node emitted them.
+fn events_from_workers(url: &str) -> Result<(), Failed> {
+    use futures::StreamExt;
+    let config = config(url, "conformance");
+    let workflow = Workflow::builder("chatty")
+        .node(NodeSpec::start("start").next("talk"))
+        .node(NodeSpec::from_kind("talk", "test-chatty", json!({}))?)
+        .build()?;
+    let backend = BackendRegistry::create("nats", &config)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let seen: Vec<String> = runtime.block_on(async {
+        let mut run = backend.run_stream(
+            &workflow,
+            WorkflowContext::new(),
+            nadoo_flow_core::RunOptions::new(),
+        );
+        let mut seen = Vec::new();
+        while let Some(event) = run.next().await {
+            if event.node() != Some("talk") {
+                continue;
+            }
+            seen.push(match event.kind {
+                nadoo_flow_core::RunEventKind::NodeStarted { .. } => "started".to_owned(),
+                nadoo_flow_core::RunEventKind::NodeEvent { name, data, .. } => {
+                    format!("{name} {data}")
+                }
+                nadoo_flow_core::RunEventKind::NodeFinished { .. } => "finished".to_owned(),
+                other => format!("{other:?}"),
+            });
+        }
+        seen
+    });
+    let expected = ["started", "step 0", "step 1", "step 2", "finished"];
+    if seen != expected {
+        return Err(format!("events of `talk`: {seen:?}, expected {expected:?}").into());
     }
     Ok(())
 }

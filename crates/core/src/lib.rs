@@ -148,7 +148,8 @@ pub use crate::config::{
 };
 pub use crate::context::NodeContexts;
 pub use crate::context::{
-    NodeContext, NodeInput, NodeStatus, Outputs, WorkflowContext, WorkflowStatus,
+    EventRecorder, NodeContext, NodeEvent, NodeInput, NodeStatus, Outputs, WorkflowContext,
+    WorkflowStatus,
 };
 pub use crate::error::{BoxError, Error, Result};
 pub use crate::graph::validate::Problem;

@@ -1,8 +1,9 @@
 //! A node's own events: what [`NodeContext::emit`] sends, and where it goes.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::NodeContext;
@@ -110,5 +111,68 @@ impl NodeContext {
         if self.emitter.0.is_some() {
             self.emitter = Emitter::default();
         }
+    }
+}
+
+/// One event a node emitted with [`NodeContext::emit`], as a recorder keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeEvent {
+    /// The event's name.
+    pub name: String,
+    /// Its data.
+    #[serde(default)]
+    pub data: Value,
+}
+
+/// The events a node emits while it runs somewhere nobody listens (a distributed backend's
+/// worker), kept in order, so that they can be sent on with its result and emitted where
+/// the run is consumed. Made by [`NodeContext::record_events`].
+///
+/// ```
+/// use nadoo_flow_core::{NodeContext, NodeInput};
+///
+/// let mut context = NodeContext::new("draft", NodeInput::default());
+/// let recorder = context.record_events();
+/// context.emit("token", "Hel");
+/// context.emit("token", "lo");
+/// let events = recorder.take();
+/// assert_eq!(events.len(), 2);
+/// assert_eq!(events[1].data, "lo");
+/// assert!(recorder.take().is_empty());
+/// ```
+#[derive(Clone, Default)]
+pub struct EventRecorder(Arc<Mutex<Vec<NodeEvent>>>);
+
+impl EventRecorder {
+    /// The events recorded so far, oldest first; the recorder is left empty.
+    pub fn take(&self) -> Vec<NodeEvent> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl fmt::Debug for EventRecorder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let events = self.0.lock().unwrap_or_else(PoisonError::into_inner).len();
+        write!(f, "EventRecorder({events} events)")
+    }
+}
+
+impl NodeEventSink for EventRecorder {
+    fn node_event(&self, _node: &NodeId, name: String, data: Value) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(NodeEvent { name, data });
+    }
+}
+
+impl NodeContext {
+    /// Keeps the events this execution emits in the returned recorder, in place of wherever
+    /// they went: for backends that run the node away from whoever listens, and send the
+    /// events on with the result.
+    pub fn record_events(&mut self) -> EventRecorder {
+        let recorder = EventRecorder::default();
+        self.emitter = Emitter::new(Box::new(recorder.clone()));
+        recorder
     }
 }

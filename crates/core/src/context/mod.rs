@@ -15,6 +15,7 @@ mod emit;
 mod node_contexts;
 
 pub(crate) use self::emit::{Emitter, NodeEventSink};
+pub use self::emit::{EventRecorder, NodeEvent};
 pub use self::node_contexts::NodeContexts;
 use crate::node_id::NodeId;
 
