@@ -2,16 +2,17 @@
 //! becomes the node's failure.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use futures::future::{BoxFuture, Either};
+use futures::future::Either;
 use tracing::Instrument;
 
 use super::events::{Events, RunEventKind};
 use super::executor::NodeExecutor;
 use super::options::MAX_RETRY_BACKOFF;
-use super::sub_runs::{Delegate, SubRunner};
+use super::sub_runs;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::graph::workflow::NodeSpec;
 use crate::result::{NodeResult, panic_message};
@@ -68,8 +69,10 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
     events: Option<&Events>,
 ) -> (Outcome, Duration) {
     let started = Instant::now();
-    // Executions inside a composite node, over all its attempts.
-    let mut inner_steps = 0usize;
+    // A node made of other executions (`map`, `workflow`) runs here, not on the backend; the
+    // executions inside it, over all its attempts, are steps of the run.
+    let composite = spec.composite();
+    let inner_steps = AtomicUsize::new(0);
     loop {
         send(events, || RunEventKind::NodeStarted {
             node: node_ctx.node_id.clone(),
@@ -85,22 +88,15 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
             node = spec.id(),
             attempt = node_ctx.attempt,
         );
-        let delegate;
-        let mut runner = None;
-        let call = match (spec.composite(), how) {
-            (Some(composite), _) => {
-                delegate = Delegate(backend);
-                let budget = limits.steps_left.saturating_sub(inner_steps);
-                let runner = &*runner.insert(SubRunner::new(&delegate, header, budget));
-                let node_ctx = &*node_ctx;
-                Either::Left(Box::pin(async move {
-                    Ok(composite
-                        .run(runner, node_ctx)
-                        .await
-                        .unwrap_or_else(|error| NodeResult::failed(error.to_string())))
-                })
-                    as BoxFuture<'_, crate::Result<NodeResult>>)
-            }
+        let call = match (composite, how) {
+            (Some(composite), _) => Either::Left(sub_runs::run_composite(
+                &**composite,
+                backend,
+                header,
+                node_ctx,
+                limits.steps_left,
+                &inner_steps,
+            )),
             (None, Call::Backend) => Either::Left(backend.execute_one(spec, node_ctx, header)),
             (None, Call::Direct) => Either::Right(execute_directly(spec, node_ctx)),
         };
@@ -120,15 +116,14 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
             },
             None => call.await,
         };
-        inner_steps += runner.as_ref().map_or(0, SubRunner::used);
         let reason = match attempt {
             Err(panic) => {
                 let message = format!("panicked: {}", panic_message(panic.as_ref()));
                 return (Outcome::Panicked(message), started.elapsed());
             }
             Ok(Ok(result)) if !result.is_failure() => {
-                let outcome = match spec.composite() {
-                    Some(_) => Outcome::Composed(result, inner_steps),
+                let outcome = match composite {
+                    Some(_) => Outcome::Composed(result, inner_steps.load(Ordering::Acquire)),
                     None => Outcome::Done(result),
                 };
                 return (outcome, started.elapsed());

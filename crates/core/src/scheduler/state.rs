@@ -149,6 +149,15 @@ impl<'w> State<'w> {
         self.workflow.nodes()[index].id()
     }
 
+    /// What node `index` interrupted with, for it to see when it runs again on resume.
+    #[cold]
+    fn interrupted_with(&self, index: usize) -> Option<Value> {
+        self.ctx
+            .node_contexts
+            .get(self.workflow.nodes()[index].id())
+            .and_then(|record| record.output.clone())
+    }
+
     pub(super) fn node_context(&self, activation: Activation, concurrent: bool) -> NodeContext {
         let mut input = NodeInput::new(Arc::clone(&self.ctx.globals));
         input.outputs = activation.inputs;
@@ -157,12 +166,7 @@ impl<'w> State<'w> {
         node_ctx.status = NodeStatus::Running;
         node_ctx.iteration = activation.iteration;
         if activation.resume.is_some() {
-            // A node resumed after it interrupted sees what it interrupted with.
-            node_ctx.output = self
-                .ctx
-                .node_contexts
-                .get(self.workflow.nodes()[activation.node].id())
-                .and_then(|record| record.output.clone());
+            node_ctx.output = self.interrupted_with(activation.node);
         }
         node_ctx.resume = activation.resume;
         node_ctx.run_id.clone_from(&self.run_id);

@@ -11,7 +11,7 @@ use super::executor::NodeExecutor;
 use super::{ExecutionOptions, RunOptions};
 use crate::context::{NodeContext, WorkflowContext};
 use crate::error::Result;
-use crate::graph::composite::SubRuns;
+use crate::graph::composite::{Composite, SubRuns};
 use crate::graph::workflow::{NodeSpec, Workflow};
 use crate::result::NodeResult;
 
@@ -38,35 +38,43 @@ impl<B: NodeExecutor + ?Sized> NodeExecutor for Delegate<'_, B> {
     }
 }
 
-/// The sub-runs of one attempt of a composite node.
-pub(super) struct SubRunner<'a> {
-    executor: &'a dyn NodeExecutor,
+/// Runs one attempt of the composite node `node_ctx` is the context of, on `backend`; the
+/// executions inside it take steps from `budget`, counted in `used` (over all attempts).
+#[cold]
+pub(super) fn run_composite<'a, B: NodeExecutor + ?Sized>(
+    composite: &'a dyn Composite,
+    backend: &'a B,
     header: &'a WorkflowContext,
-    /// How many steps the run has left for this attempt.
+    node_ctx: &'a NodeContext,
     budget: usize,
-    /// How many it used.
-    used: AtomicUsize,
-}
-
-impl<'a> SubRunner<'a> {
-    pub(super) fn new(
-        executor: &'a dyn NodeExecutor,
-        header: &'a WorkflowContext,
-        budget: usize,
-    ) -> Self {
-        SubRunner {
-            executor,
+    used: &'a AtomicUsize,
+) -> BoxFuture<'a, Result<NodeResult>> {
+    Box::pin(async move {
+        let delegate = Delegate(backend);
+        let runner = SubRunner {
+            executor: &delegate,
             header,
             budget,
-            used: AtomicUsize::new(0),
-        }
-    }
+            used,
+        };
+        Ok(composite
+            .run(&runner, node_ctx)
+            .await
+            .unwrap_or_else(|error| NodeResult::failed(error.to_string())))
+    })
+}
 
-    /// How many steps the sub-runs took.
-    pub(super) fn used(&self) -> usize {
-        self.used.load(Ordering::Acquire)
-    }
+/// The sub-runs of a composite node.
+struct SubRunner<'a> {
+    executor: &'a dyn NodeExecutor,
+    header: &'a WorkflowContext,
+    /// How many steps the run had left when the node started.
+    budget: usize,
+    /// How many the executions inside it took.
+    used: &'a AtomicUsize,
+}
 
+impl SubRunner<'_> {
     /// Takes `steps` of the budget, or says the run's limit is reached.
     fn take(&self, steps: usize) -> std::result::Result<(), String> {
         let before = self.used.fetch_add(steps, Ordering::AcqRel);
@@ -82,7 +90,8 @@ impl<'a> SubRunner<'a> {
 
     /// The steps left now.
     fn left(&self) -> usize {
-        self.budget.saturating_sub(self.used())
+        self.budget
+            .saturating_sub(self.used.load(Ordering::Acquire))
     }
 }
 
