@@ -179,13 +179,14 @@ fn workers_killed_again_and_again_lose_nothing() {
     const RUNS: usize = 3;
     let server = NatsServer::start();
     let dir = tempfile::tempdir().expect("a temp dir");
-    // Killing the oldest worker every 250 ms kills some tasks at each of their deliveries:
-    // room for more than the default five keeps this about losing nothing, not about poison.
+    // Killing the oldest worker every 400 ms kills some tasks at several of their deliveries
+    // (on a loaded machine a new worker takes most of its life to start): room for many more
+    // than the default five keeps this about losing nothing, not about poison.
     let config = config_file_with(
         dir.path(),
         &server,
         "chaosworkers",
-        "ack_wait = \"1s\"\nmax_deliver = 20\n",
+        "ack_wait = \"1s\"\nmax_deliver = 50\n",
     );
     let store = store_in(dir.path());
     let log = |n: usize| dir.path().join(format!("worker{n}.log"));
@@ -199,9 +200,9 @@ fn workers_killed_again_and_again_lose_nothing() {
     for round in 0..RUNS {
         let run_id = format!("workers-killed-{round}");
         let mut run = start_run(&run_args(&config, &store, &run_id));
-        // Kill a worker every 250 ms, in turn, and start another in its place.
+        // Kill a worker every 400 ms, in turn, and start another in its place.
         while run.try_wait().expect("polls").is_none() {
-            std::thread::sleep(Duration::from_millis(250));
+            std::thread::sleep(Duration::from_millis(400));
             let victim = kills % workers.len();
             let _ = workers[victim].kill();
             let _ = workers[victim].wait();
@@ -214,7 +215,7 @@ fn workers_killed_again_and_again_lose_nothing() {
     }
     let redelivered = redeliveries(&(0..started).map(log).collect::<Vec<_>>());
     println!(
-        "{kills} workers SIGKILLed, one every 250 ms, over {RUNS} runs: {redelivered} tasks delivered again, {RUNS} runs succeeded, {nodes} nodes each recorded once"
+        "{kills} workers SIGKILLed, one every 400 ms, over {RUNS} runs: {redelivered} tasks delivered again, {RUNS} runs succeeded, {nodes} nodes each recorded once"
     );
     assert!(kills >= RUNS, "the runs ended before workers were killed");
     for worker in &mut workers {
