@@ -13,6 +13,7 @@
 //! nadoo-flow validate FILE [--json]
 //! nadoo-flow graph FILE [--format dot|mermaid]
 //! nadoo-flow worker [--backend NAME] [--config FILE]
+//! nadoo-flow serve [--store URL] [--addr 127.0.0.1:7777] [--token TOKEN]
 //! ```
 //!
 //! Exit codes: 0 success; 1 workflow failed, interrupted or invalid; 2 usage, configuration or
@@ -25,6 +26,8 @@ mod progress;
 mod resume;
 mod run;
 mod runs;
+#[cfg(feature = "serve")]
+mod serve;
 mod store;
 mod stores;
 mod validate;
@@ -179,6 +182,27 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Serve a web dashboard of the stored runs: list, graph, time line, live progress, and
+    /// a form that resumes interrupted runs.
+    #[cfg(feature = "serve")]
+    Serve {
+        /// The store whose runs it shows (default: as for `run`).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        /// Where to listen. Any address but a loopback one needs --token.
+        #[arg(long, value_name = "ADDR", default_value = nadoo_flow_dashboard::DEFAULT_ADDR)]
+        addr: String,
+        /// Require this token of every request (`Authorization: Bearer TOKEN`, or the page's
+        /// sign-in form). Default: NADOO_DASHBOARD_TOKEN, which keeps it out of process lists.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<serve::Token>,
+        /// The backend resumed runs continue on (default: as for `run`).
+        #[arg(long, value_name = "NAME")]
+        backend: Option<String>,
+        /// A nadoo.toml with the default backend, engine options and store.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Draw a workflow file's graph.
     Graph {
         /// The workflow file (TOML).
@@ -315,6 +339,20 @@ fn main() -> ExitCode {
         Command::Validate { file, json } => validate::run(&file, json),
         Command::Graph { file, format } => graph::run(&file, format),
         Command::Worker { backend, config } => worker::run(backend, config),
+        #[cfg(feature = "serve")]
+        Command::Serve {
+            store,
+            addr,
+            token,
+            backend,
+            config,
+        } => serve::run(serve::Args {
+            store,
+            addr,
+            token,
+            backend,
+            config,
+        }),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

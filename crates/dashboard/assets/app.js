@@ -69,7 +69,7 @@ function stop() {
 
 function show(...children) {
   const main = document.getElementById("main");
-  main.replaceChildren(...children);
+  main.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== ""));
 }
 
 // ---------------------------------------------------------------- the run list
