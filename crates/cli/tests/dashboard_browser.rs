@@ -9,7 +9,6 @@ mod browser;
 use std::path::PathBuf;
 
 use browser::{Browser, ONE_AT_A_TIME, Runs};
-use fantoccini::Locator;
 use serde_json::Value;
 
 fn example(name: &str) -> PathBuf {
@@ -78,21 +77,12 @@ async fn the_list_leads_to_a_run_with_its_graph_detail_and_time_line() {
 
     // Filter by status from the form.
     browser
-        .client
-        .find(Locator::Css("#filter-status"))
+        .wait_for("#filter-status")
         .await
-        .expect("a status filter")
         .select_by_value("interrupted")
         .await
         .expect("selects");
-    browser
-        .client
-        .find(Locator::Css("form[role=search] button"))
-        .await
-        .expect("a button")
-        .click()
-        .await
-        .expect("clicks");
+    browser.click("form[role=search] button").await;
     browser.wait_until("only the interrupted run", "return document.querySelectorAll('tr[data-run]').length === 1 && !!document.querySelector(\"tr[data-run='approval-1']\")").await;
 
     browser.goto("/").await;
@@ -122,6 +112,15 @@ async fn the_list_leads_to_a_run_with_its_graph_detail_and_time_line() {
         .await
         .expect("selects the node");
     browser.wait_until("the node's output", "return (document.querySelector('#detail-output')?.textContent || '').includes('Published: a post about rust')").await;
+    let input = browser
+        .eval("return document.querySelector('#detail-input').textContent")
+        .await;
+    let input: Value = serde_json::from_str(input.as_str().expect("text")).expect("JSON");
+    assert_eq!(input["topic"], "rust", "the run's input");
+    assert!(
+        input["check"].is_object(),
+        "the predecessor's output: {input}"
+    );
     browser.screenshot("dashboard-run.png").await;
 
     // A failed run shows why.
@@ -203,46 +202,21 @@ async fn an_interrupted_run_is_approved_from_the_page() {
     assert_eq!(prompt, "Publish this draft?");
     assert_eq!(browser.eval(STATUS_OF_RUN).await, "interrupted");
 
-    let field = |label: &'static str| browser.client.find(Locator::Css(label));
-    field("input[aria-label='Value name 1']")
-        .await
-        .expect("a name field")
-        .send_keys("approved")
-        .await
-        .expect("types");
-    field("input[aria-label='Value 1']")
-        .await
-        .expect("a value field")
-        .send_keys("true")
-        .await
-        .expect("types");
     browser
-        .client
-        .find(Locator::XPath("//button[text()='Add value']"))
-        .await
-        .expect("add")
-        .click()
-        .await
-        .expect("clicks");
-    field("input[aria-label='Value name 2']")
-        .await
-        .expect("a second name")
-        .send_keys("by")
-        .await
-        .expect("types");
-    field("input[aria-label='Value 2']")
-        .await
-        .expect("a second value")
-        .send_keys("ana")
-        .await
-        .expect("types");
+        .type_into("input[aria-label='Value name 1']", "approved")
+        .await;
+    browser
+        .type_into("input[aria-label='Value 1']", "true")
+        .await;
+    browser.click("#add-value").await;
+    browser
+        .type_into("input[aria-label='Value name 2']", "by")
+        .await;
+    browser
+        .type_into("input[aria-label='Value 2']", "ana")
+        .await;
     browser.screenshot("dashboard-approval.png").await;
-    field("#resume")
-        .await
-        .expect("the resume button")
-        .click()
-        .await
-        .expect("clicks");
+    browser.click("#resume").await;
 
     browser
         .wait_until(
@@ -275,16 +249,8 @@ async fn with_a_token_the_page_asks_for_it_first() {
     assert!(runs.run(&example("hello.toml"), "hello-1").status.success());
     let browser = Browser::open(&runs, Some("open sesame"), (1280, 860)).await;
     browser.goto("/").await;
-    let token = browser.wait_for("input[name=token]").await;
-    token.send_keys("open sesame").await.expect("types");
-    browser
-        .client
-        .find(Locator::Css("form button"))
-        .await
-        .expect("sign in")
-        .click()
-        .await
-        .expect("clicks");
+    browser.type_into("input[name=token]", "open sesame").await;
+    browser.click("form button").await;
     browser.wait_for("tr[data-run='hello-1']").await;
     browser.close().await;
 }

@@ -233,6 +233,18 @@ function drawTimeline(view) {
   return el("div", {}, parts);
 }
 
+// What a node was given: the run's input (its globals at the start) and, under their ids, the
+// outputs of its direct predecessors that ran.
+function inputOf(view, id) {
+  const input = Object.assign({}, view.input);
+  for (const edge of view.graph.edges) {
+    if (edge.to !== id) continue;
+    const from = view.nodes.find((n) => n.id === edge.from);
+    if (from && from.executions > 0) input[from.id] = from.output;
+  }
+  return input;
+}
+
 function drawDetail(view, state) {
   const index = view.nodes.findIndex((n) => n.id === state.selected);
   if (index < 0) return el("div", { class: "card detail", id: "detail" }, el("p", { class: "muted" }, "Select a node to see its output."));
@@ -242,6 +254,9 @@ function drawDetail(view, state) {
     el("h2", {}, node.id, " ", badge(node.status)),
     el("div", { class: "muted" }, `kind ${view.graph.nodes[index].kind || "?"} · ran ${node.executions} time(s)` + (node.attempts > 1 ? ` · ${node.attempts} attempts` : "")),
     node.error ? el("p", { class: "problem" }, node.error) : null,
+    el("h2", {}, "Input"),
+    el("p", { class: "muted" }, "The run's input and the latest output of each predecessor that ran."),
+    el("pre", { id: "detail-input" }, JSON.stringify(inputOf(view, node.id), null, 2)),
     el("h2", {}, "Output"), el("pre", { id: "detail-output" }, JSON.stringify(node.output, null, 2)),
     Object.keys(node.globals || {}).length ? [el("h2", {}, "Globals written"), el("pre", {}, JSON.stringify(node.globals, null, 2))] : null,
     runs.length ? [el("h2", {}, "Executions"), el("ol", {}, runs.map((e) => el("li", {}, `${e.status} in ${ms(e.duration_us / 1000)}` + (e.attempt > 1 ? ` (attempt ${e.attempt})` : "") + (e.error ? `: ${e.error}` : ""))))] : null);
@@ -288,7 +303,7 @@ function drawWaiting(view) {
   },
     rows,
     el("div", { class: "actions" },
-      el("button", { type: "button", class: "secondary", onclick: () => addRow() }, "Add value"),
+      el("button", { type: "button", id: "add-value", class: "secondary", onclick: () => addRow() }, "Add value"),
       button),
     problem);
   return el("section", { class: "card waiting", "aria-label": "Waiting for input" },

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use nadoo_flow_core::{RunFilter, RunOptions, Workflow, WorkflowContext, WorkflowStatus};
@@ -80,11 +80,24 @@ pub(crate) fn parse_status(text: &str) -> Result<WorkflowStatus, ApiError> {
     }
 }
 
+/// The run id of a path, or a 400 when it is not text (a percent-encoded byte that is not
+/// UTF-8).
+pub(crate) fn run_id_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(id)| id)
+        .map_err(|e| ApiError::bad_request(format!("run id: {}", e.body_text())))
+}
+
+/// An unknown address: a JSON 404, as for every API answer.
+pub(crate) async fn no_such_page(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("nothing is at `{}`", uri.path()))
+}
+
 /// `GET /api/runs/{id}`: the run with its graph, node statuses and executions.
 pub(crate) async fn get_run(
     State(app): State<AppState>,
-    Path(run_id): Path<String>,
+    run_id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<RunView>, ApiError> {
+    let run_id = run_id_of(run_id)?;
     let stored = app.store.get(&run_id).await?;
     Ok(Json(RunView::of(&stored)))
 }
@@ -102,9 +115,10 @@ pub(crate) struct ResumeBody {
 /// this process, and answers `202` once it is under way (or already ended).
 pub(crate) async fn resume(
     State(app): State<AppState>,
-    Path(run_id): Path<String>,
+    run_id: Result<Path<String>, PathRejection>,
     body: Result<Json<ResumeBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let run_id = run_id_of(run_id)?;
     let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let Some(backend) = app.backend.clone() else {
         return Err(ApiError::conflict(

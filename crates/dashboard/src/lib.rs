@@ -167,6 +167,7 @@ impl Dashboard {
             .route("/app.js", get(assets::script))
             .route("/app.css", get(assets::style))
             .route("/favicon.svg", get(assets::icon))
+            .fallback(api::no_such_page)
             .layer(axum::middleware::map_response(security_headers))
             .with_state(self.state)
     }

@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
@@ -40,9 +40,10 @@ struct Cursor {
 /// The event stream of one run; 404 when the store does not hold it.
 pub(crate) async fn events(
     State(app): State<AppState>,
-    Path(run_id): Path<String>,
+    run_id: Result<Path<String>, PathRejection>,
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let run_id = crate::api::run_id_of(run_id)?;
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     // Unknown ids are refused before the stream starts, so they get a 404 and not an empty
     // stream.

@@ -154,3 +154,83 @@ async fn unknown_runs_and_odd_ids_are_json_404s() {
     let (status, _) = send(&router, get("/api/nothing")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn nothing_a_client_sends_makes_the_server_fail() {
+    let bench = Bench::new().await;
+    bench.run(APPROVAL, "waits").await;
+    let router = bench.dashboard().router();
+    // Bytes of every kind, in queries, ids and bodies, from a fixed pseudo-random sequence.
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces = [
+        "",
+        "=",
+        "&",
+        "%",
+        "%zz",
+        "%00",
+        "status",
+        "limit",
+        "offset",
+        "workflow",
+        "since",
+        "-1",
+        "99999999999999999999999",
+        "[]",
+        "{}",
+        "{\"values\":",
+        "null",
+        "\u{1F980}",
+        "../",
+        "'",
+        "\"",
+        "<script>",
+        "values",
+        "true",
+    ];
+    for _ in 0..400 {
+        let mut text = String::new();
+        for _ in 0..(next() % 6) {
+            text.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+        }
+        let encoded: String = text
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let raw_query: String = text
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "=&%-._~".contains(*c))
+            .collect();
+        for request in [
+            get(&format!("/api/runs?{raw_query}")),
+            get(&format!("/api/runs/{encoded}")),
+            get(&format!("/api/{encoded}")),
+            get("/api/runs/%FF%FE"),
+            get(&format!("/api/runs/waits/events?{raw_query}")),
+            support::post_json("/api/runs/waits/resume", &text),
+            support::post_json(&format!("/api/runs/{encoded}/resume"), &text),
+        ] {
+            let what = format!("{} {}", request.method(), request.uri());
+            let (status, body) = send(&router, request).await;
+            assert!(!status.is_server_error(), "{what}: {status} {body}");
+            if !status.is_success() {
+                assert!(
+                    body["error"]["message"].is_string(),
+                    "{what}: a JSON error, got {body}"
+                );
+            }
+        }
+    }
+}
