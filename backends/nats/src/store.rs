@@ -40,6 +40,9 @@ pub struct NatsStoreConfig {
     pub replicas: usize,
     /// Limit of connecting and of each request, in milliseconds. Default: `5000`.
     pub request_timeout_ms: u64,
+    /// Subjects the server answers the store on, so that a user for the store may subscribe
+    /// only there. Default: `"_INBOX"`.
+    pub inbox_prefix: String,
 }
 
 impl Default for NatsStoreConfig {
@@ -50,6 +53,7 @@ impl Default for NatsStoreConfig {
             journal_prefix: "nadoo.journal".to_owned(),
             replicas: 1,
             request_timeout_ms: 5_000,
+            inbox_prefix: "_INBOX".to_owned(),
         }
     }
 }
@@ -101,6 +105,16 @@ impl StoreType for NatsStore {
             None => {}
         }
         nats.request_timeout = Duration::from_millis(config.request_timeout_ms);
+        if config.inbox_prefix.is_empty() || config.inbox_prefix.contains([' ', '*', '>']) {
+            return Err(Error::InvalidStoreUrl {
+                url: url.redacted,
+                message: format!(
+                    "inbox_prefix `{}` must be a non-empty subject without spaces, `*` or `>`",
+                    config.inbox_prefix
+                ),
+            });
+        }
+        nats.inbox_prefix.clone_from(&config.inbox_prefix);
         let failed = |doing: &str, e: &dyn fmt::Display| Error::Store {
             store: url.redacted.clone(),
             message: format!("{doing}: {e}"),

@@ -516,3 +516,38 @@ async fn the_run_store_works_as_the_documented_runs_user() {
         Err(Error::UnknownRun { .. })
     ));
 }
+
+/// With `inbox_prefix` in its URL, the store works for a `runs` user that may subscribe only
+/// under that prefix; without it, the server's answers never reach it and it cannot open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_store_uses_its_own_inbox_prefix() {
+    let block = documented_block();
+    let (head, runs_user) = block.split_once("user: runs").expect("the runs user");
+    let confined = format!(
+        "{head}user: runs{}",
+        runs_user.replacen("_INBOX.>", "_INBOX_runs.>", 1)
+    );
+    let server = server(&confined);
+    let base = format!("nats://{}:{}@127.0.0.1:{}", RUNS.0, RUNS.1, server.port());
+
+    let refused = StoreRegistry::open(&format!("{base}?request_timeout_ms=1000")).await;
+    assert!(refused.is_err(), "the default inbox is not the runs user's");
+
+    let url = format!("{base}?inbox_prefix=_INBOX_runs");
+    let store: Arc<dyn RunStore> = StoreRegistry::open(&url).await.expect("the store opens");
+    run_fan_out(
+        &server,
+        &DEFAULTS,
+        RunOptions::new()
+            .store(Arc::clone(&store))
+            .run_id("own-inbox"),
+    )
+    .await;
+    let stored = store.get("own-inbox").await.expect("reads back");
+    assert_eq!(stored.record.status, WorkflowStatus::Success);
+
+    let bad = StoreRegistry::open(&format!("{base}?inbox_prefix=_INBOX.*")).await;
+    let message = bad.map(|_| ()).expect_err("refused").to_string();
+    assert!(message.contains("inbox_prefix"), "{message}");
+    assert!(!message.contains(RUNS.1), "{message}");
+}

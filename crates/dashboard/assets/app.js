@@ -314,10 +314,16 @@ function drawWaiting(view) {
 
 let current = null; // { view, state } of the run page
 
+// Selecting a node changes its outline and the detail panel only: on a large run, repainting
+// the whole graph would take as long as drawing it.
 function select(id) {
   if (!current) return;
   current.state.selected = id;
-  paintRun();
+  for (const node of document.querySelectorAll("g.node.selected")) node.classList.remove("selected");
+  const chosen = [...document.querySelectorAll("g.node")].find((n) => n.dataset.node === id);
+  if (chosen) chosen.classList.add("selected");
+  const old = document.getElementById("detail");
+  if (old) old.replaceWith(drawDetail(current.view, current.state));
   const detail = document.getElementById("detail");
   if (detail && window.innerWidth < 900) detail.scrollIntoView({ behavior: "smooth" });
 }
