@@ -89,7 +89,17 @@ pub(crate) fn show(run: &StoredRun, json: bool) -> Result<(), Failure> {
 pub(crate) fn detail(run: &StoredRun) -> Value {
     let r = &run.record;
     let mut nodes: Vec<(String, Value, usize)> = Vec::new();
+    // A map's elements, journaled one by one while it runs, are counted apart from the
+    // executions of the nodes themselves.
+    let mut elements: Vec<(&str, usize)> = Vec::new();
     for entry in &run.journal {
+        if entry.element.is_some() {
+            match elements.iter_mut().find(|(id, _)| *id == entry.node) {
+                Some(node) => node.1 += 1,
+                None => elements.push((&entry.node, 1)),
+            }
+            continue;
+        }
         let status = json!(entry.status);
         let output = match entry.status {
             nadoo_flow::NodeStatus::Failed => json!({ "error": entry.error }),
@@ -113,16 +123,27 @@ pub(crate) fn detail(run: &StoredRun) -> Value {
         "status": r.status.as_str(),
         "created": timestamp(r.created),
         "updated": timestamp(r.updated),
-        "path": run.journal.iter().map(|e| e.node.as_str()).collect::<Vec<_>>(),
+        "path": run
+            .journal
+            .iter()
+            .filter(|e| e.element.is_none())
+            .map(|e| e.node.as_str())
+            .collect::<Vec<_>>(),
         "error": r.error,
         "nodes": nodes
             .into_iter()
-            .map(|(id, last, attempts)| json!({
-                "id": id,
-                "status": last["status"],
-                "attempts": attempts,
-                "output": last["output"],
-            }))
+            .map(|(id, last, attempts)| {
+                let mut node = json!({
+                    "id": id,
+                    "status": last["status"],
+                    "attempts": attempts,
+                    "output": last["output"],
+                });
+                if let Some((_, count)) = elements.iter().find(|(e, _)| *e == id) {
+                    node["elements_journaled"] = json!(count);
+                }
+                node
+            })
             .collect::<Vec<_>>(),
     })
 }

@@ -113,6 +113,7 @@ fn entry(node: &str, iteration: u32) -> JournalEntry {
         error: None,
         finished: now_millis(),
         duration_us: 1_234,
+        element: None,
     }
 }
 

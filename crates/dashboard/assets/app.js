@@ -206,8 +206,10 @@ function drawTimeline(view) {
   const span = Math.max(1, end - start);
   const rowsOf = new Map();
   for (const e of ex) {
-    if (!rowsOf.has(e.node)) rowsOf.set(e.node, []);
-    rowsOf.get(e.node).push(e);
+    // A map's elements get rows of their own under the map.
+    const row = e.element == null ? e.node : `${e.node}[${e.element}]`;
+    if (!rowsOf.has(row)) rowsOf.set(row, []);
+    rowsOf.get(row).push(e);
   }
   const nodes = [...rowsOf.keys()].slice(0, TIMELINE_ROWS);
   const labelW = 140, width = 900, rowH = 20, height = nodes.length * rowH + 30;
@@ -224,7 +226,8 @@ function drawTimeline(view) {
     for (const e of rowsOf.get(id)) {
       const x = scale(e.started);
       const w = Math.max(2, scale(e.finished) - x);
-      const what = `${e.node} iteration ${e.iteration}, attempt ${e.attempt}: ${e.status} in ${ms(e.duration_us / 1000)}` + (e.error ? ` — ${e.error}` : "");
+      const name = e.element == null ? e.node : `${e.node} element ${e.element}`;
+      const what = `${name} iteration ${e.iteration}, attempt ${e.attempt}: ${e.status} in ${ms(e.duration_us / 1000)}` + (e.error ? ` — ${e.error}` : "");
       root.append(svg("rect", { x, y, width: w, height: rowH - 6, rx: 2, class: "bar " + e.status, "data-node": e.node, onclick: () => select(e.node) }, svg("title", {}, what)));
     }
   });
@@ -249,7 +252,7 @@ function drawDetail(view, state) {
   const index = view.nodes.findIndex((n) => n.id === state.selected);
   if (index < 0) return el("div", { class: "card detail", id: "detail" }, el("p", { class: "muted" }, "Select a node to see its output."));
   const node = view.nodes[index];
-  const runs = view.executions.filter((e) => e.node === node.id);
+  const runs = view.executions.filter((e) => e.node === node.id && e.element == null);
   return el("div", { class: "card detail", id: "detail", "aria-label": "Node " + node.id },
     el("h2", {}, node.id, " ", badge(node.status)),
     el("div", { class: "muted" }, `kind ${view.graph.nodes[index].kind || "?"} · ran ${node.executions} time(s)` + (node.attempts > 1 ? ` · ${node.attempts} attempts` : "")),
@@ -384,7 +387,8 @@ function follow(id) {
     for (const e of update.executions) {
       view.executions.push(e);
       const node = view.nodes.find((n) => n.id === e.node);
-      if (node) { node.status = e.status; node.executions += 1; node.attempts = e.attempt; node.error = e.error || null; }
+      if (node && e.element != null) node.status = "running";
+      else if (node) { node.status = e.status; node.executions += 1; node.attempts = e.attempt; node.error = e.error || null; }
     }
     if (!painting) {
       painting = true;

@@ -63,6 +63,7 @@ fn entry(node: String, finished: u64) -> JournalEntry {
         error: None,
         finished,
         duration_us: 900,
+        element: None,
     }
 }
 

@@ -52,6 +52,10 @@ pub(crate) struct Execution {
     pub(crate) duration_us: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) error: Option<String>,
+    /// For an element of a composite node (`map`), its index: the time line draws elements
+    /// on rows of their own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) element: Option<u32>,
 }
 
 impl From<&JournalEntry> for Execution {
@@ -65,6 +69,7 @@ impl From<&JournalEntry> for Execution {
             finished: entry.finished,
             duration_us: entry.duration_us,
             error: entry.error.clone(),
+            element: entry.element,
         }
     }
 }
@@ -125,7 +130,8 @@ impl RunView {
             .unwrap_or_else(|| Shape::of_nodes(first_appearances(&run.journal)));
         let graph = shape.layout();
         let mut latest: HashMap<&str, (&JournalEntry, usize)> = HashMap::new();
-        for entry in &run.journal {
+        // Element entries of a map record its progress, not its own executions.
+        for entry in run.journal.iter().filter(|e| e.element.is_none()) {
             latest
                 .entry(entry.node.as_str())
                 .and_modify(|(last, count)| {
@@ -258,6 +264,7 @@ mod tests {
             error: None,
             finished: 10_000,
             duration_us: 2_500,
+            element: None,
         }
     }
 
@@ -344,6 +351,31 @@ mod tests {
         assert_eq!(waiting.node, "check");
         assert_eq!(waiting.prompt.as_deref(), Some("Publish?"));
         assert_eq!(status(&view, "publish"), NodeStatus::Pending);
+    }
+
+    #[test]
+    fn elements_of_a_map_are_executions_on_the_time_line_but_not_of_the_node() {
+        let element = |index| {
+            let mut e = entry("check", NodeStatus::Success, None);
+            e.element = Some(index);
+            e
+        };
+        let view = RunView::of(&run(
+            WorkflowStatus::Running,
+            vec![
+                entry("start", NodeStatus::Success, None),
+                element(0),
+                element(1),
+            ],
+        ));
+        let check = view.nodes.iter().find(|n| n.id == "check").expect("check");
+        assert_eq!(
+            check.executions, 0,
+            "elements are not the node's own executions"
+        );
+        assert_eq!(check.status, NodeStatus::Running, "it is under way");
+        let elements: Vec<_> = view.executions.iter().filter_map(|e| e.element).collect();
+        assert_eq!(elements, [0, 1]);
     }
 
     #[test]

@@ -25,7 +25,7 @@
 //! store.append("r1", &[JournalEntry {
 //!     node: "start".into(), iteration: 0, attempt: 1, status: NodeStatus::Success,
 //!     output: serde_json::json!({}), route: None, next: None, globals: Default::default(),
-//!     metadata: Default::default(), error: None, finished: now, duration_us: 12,
+//!     metadata: Default::default(), error: None, finished: now, duration_us: 12, element: None,
 //! }]).await?;
 //!
 //! let run = store.get("r1").await?;

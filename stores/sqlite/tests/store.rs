@@ -43,6 +43,7 @@ fn entry(node: &str, n: u32) -> JournalEntry {
         error: None,
         finished: now_millis(),
         duration_us: 1,
+        element: None,
     }
 }
 

@@ -176,6 +176,25 @@ impl Map {
     }
 
     /// Runs element `index`; its output, or why it failed.
+    /// Element `index`: its recorded output when a durable run has one (from before a crash,
+    /// or an earlier attempt), else its execution, recorded once it succeeds.
+    async fn journaled_element(
+        &self,
+        runs: &dyn SubRuns,
+        context: &NodeContext,
+        index: usize,
+        item: &Value,
+    ) -> std::result::Result<Value, String> {
+        let key = u32::try_from(index).map_err(|_| "more elements than a run can journal")?;
+        if let Some(output) = runs.recorded(key) {
+            return Ok(output);
+        }
+        let started = std::time::Instant::now();
+        let output = self.element(runs, context, index, item).await?;
+        runs.record(key, &output, started.elapsed()).await?;
+        Ok(output)
+    }
+
     async fn element(
         &self,
         runs: &dyn SubRuns,
@@ -261,7 +280,8 @@ impl Composite for Map {
                 .map(|index| async move {
                     (
                         index,
-                        self.element(runs, context, index, &items[index]).await,
+                        self.journaled_element(runs, context, index, &items[index])
+                            .await,
                     )
                 })
                 .buffered(self.max_concurrency);

@@ -44,6 +44,19 @@ pub(crate) trait SubRuns: Send + Sync {
         context: WorkflowContext,
         input: Value,
     ) -> BoxFuture<'a, Result<WorkflowContext>>;
+
+    /// The output of element `index` of this node's execution that a durable run recorded
+    /// before (on an earlier attempt, or before the process running it died).
+    fn recorded(&self, index: u32) -> Option<Value>;
+
+    /// Records the output of element `index`, durably when the run is kept in a store, so
+    /// that it does not run again. `Err` when the store cannot be written.
+    fn record<'a>(
+        &'a self,
+        index: u32,
+        output: &'a Value,
+        duration: std::time::Duration,
+    ) -> BoxFuture<'a, std::result::Result<(), String>>;
 }
 
 /// A node kind whose execution is made of other executions.

@@ -95,6 +95,10 @@ pub struct JournalEntry {
     pub finished: Millis,
     /// How long it ran, every attempt included, in microseconds.
     pub duration_us: u64,
+    /// For an element of a composite node (`map`): its index. Such an entry records the
+    /// element's output while the node runs; the node's own entry comes after them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<u32>,
 }
 
 impl JournalEntry {

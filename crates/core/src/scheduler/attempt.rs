@@ -9,6 +9,7 @@ use futures::FutureExt;
 use futures::future::Either;
 use tracing::Instrument;
 
+use super::elements::RunScope;
 use super::events::{Events, RunEventKind};
 use super::executor::NodeExecutor;
 use super::options::MAX_RETRY_BACKOFF;
@@ -66,8 +67,9 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
     header: &WorkflowContext,
     node_ctx: &mut NodeContext,
     limits: Limits,
-    events: Option<&Events>,
+    scope: &RunScope,
 ) -> (Outcome, Duration) {
+    let events = scope.events.as_deref();
     let started = Instant::now();
     // A node made of other executions (`map`, `workflow`) runs here, not on the backend; the
     // executions inside it, over all its attempts, are steps of the run.
@@ -96,6 +98,7 @@ pub(crate) async fn execute<B: NodeExecutor + ?Sized>(
                 node_ctx,
                 limits.steps_left,
                 &inner_steps,
+                scope.elements.as_deref(),
             )),
             (None, Call::Backend) => Either::Left(backend.execute_one(spec, node_ctx, header)),
             (None, Call::Direct) => Either::Right(execute_directly(spec, node_ctx)),

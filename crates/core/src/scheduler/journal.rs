@@ -7,6 +7,7 @@ use serde_json::Value;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::attempt::Outcome;
+use super::elements::ElementLog;
 use super::options::Durable;
 use super::state::{Activation, State};
 use crate::context::{NodeStatus, WorkflowStatus};
@@ -101,6 +102,7 @@ impl Journal {
                 });
             }
             store.lease(&run_id, &holder, LEASE_TTL).await?;
+            state.elements = Some(Arc::new(ElementLog::new(Arc::clone(store), run_id.clone())));
             state.ctx.globals = Arc::new(stored.record.input);
             state.run_id = Some(Arc::from(run_id.as_str()));
             state.ctx.workflow_id = run_id.clone();
@@ -127,6 +129,7 @@ impl Journal {
             };
             store.create(&record).await?;
             store.lease(&run_id, &holder, LEASE_TTL).await?;
+            state.elements = Some(Arc::new(ElementLog::new(Arc::clone(store), run_id.clone())));
             state.run_id = Some(Arc::from(run_id.as_str()));
             state.ctx.workflow_id = run_id;
         }
@@ -198,6 +201,15 @@ impl State<'_> {
         let events = self.events.take();
         let mut failure = None;
         for entry in entries {
+            if entry.element.is_some() {
+                // An element of a composite node: kept for the node, which has not finished
+                // (its own entry comes later, if at all). It was a step of the run.
+                self.steps += 1;
+                if let Some(elements) = &self.elements {
+                    elements.replayed(entry);
+                }
+                continue;
+            }
             if self.stopping {
                 // An interrupted run was resumed: its interrupted nodes ran again.
                 self.reopen(None);

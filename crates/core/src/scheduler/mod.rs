@@ -36,6 +36,7 @@
 //! property test holds this scheduler to it on random workflows.
 
 mod attempt;
+mod elements;
 mod engine_options;
 mod events;
 mod executor;
@@ -63,6 +64,7 @@ pub use self::stream::RunStream;
 pub use crate::checkpoint::Checkpoint;
 
 use self::attempt::{Call, Limits, send};
+use self::elements::RunScope;
 use self::events::Events;
 pub use self::executor::NodeExecutor;
 use self::journal::Journal;
@@ -108,8 +110,8 @@ pub async fn run_on_tasks<B: NodeExecutor + Clone + 'static>(
     context: WorkflowContext,
     options: RunOptions,
 ) -> Result<WorkflowContext> {
-    drive(backend, workflow, context, options, |header, events| {
-        Some(tasks::spawner(backend, workflow, header, events))
+    drive(backend, workflow, context, options, |header, scope| {
+        Some(tasks::spawner(backend, workflow, header, scope))
     })
     .await
 }
@@ -168,7 +170,7 @@ async fn drive<B: NodeExecutor + ?Sized>(
     workflow: &Workflow,
     context: WorkflowContext,
     options: RunOptions,
-    spawner: impl FnOnce(Arc<WorkflowContext>, Option<Arc<Events>>) -> Option<Spawn>,
+    spawner: impl FnOnce(Arc<WorkflowContext>, RunScope) -> Option<Spawn>,
 ) -> Result<WorkflowContext> {
     let limits = options.resolve(backend.execution_limits());
     let mut state = State::new(workflow, context);
@@ -194,6 +196,11 @@ async fn drive<B: NodeExecutor + ?Sized>(
         state.emitter = Emitter::new(Box::new(Events::clone(events)));
     }
     state.events.clone_from(&events);
+    let scope = RunScope {
+        events: state.events.clone(),
+        elements: state.elements.clone(),
+    };
+    let scope = &scope;
     let events = events.as_deref();
     state.ctx.status = WorkflowStatus::Running;
     state.ctx.error = None;
@@ -215,8 +222,7 @@ async fn drive<B: NodeExecutor + ?Sized>(
     // handed to runner tasks at most `max_workers` run (there are no more runners), and as
     // many again wait in their queue, so that a runner done with one node finds the next
     // instead of sleeping until this task has seen the result.
-    let (mut in_flight, how, handed_over) = match spawner(Arc::clone(&header), state.events.clone())
-    {
+    let (mut in_flight, how, handed_over) = match spawner(Arc::clone(&header), scope.clone()) {
         Some(spawn) => (
             InFlight::Tasks(Tasks::new(spawn, max_workers)),
             Call::Direct,
@@ -274,7 +280,7 @@ async fn drive<B: NodeExecutor + ?Sized>(
                     header,
                     &mut node_ctx,
                     node_limits,
-                    events,
+                    scope,
                 );
                 let (outcome, duration) = match &cancel {
                     None => execution.await,
@@ -299,7 +305,7 @@ async fn drive<B: NodeExecutor + ?Sized>(
                         header,
                         &mut node_ctx,
                         node_limits,
-                        events,
+                        scope,
                     )
                     .await;
                     (index, iteration, (node_ctx, outcome, duration))

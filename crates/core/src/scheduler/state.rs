@@ -68,6 +68,8 @@ pub(super) struct State<'w> {
     pub(super) journal: Option<Vec<JournalEntry>>,
     /// The durable run's id, handed to every node; `None` when the run is not kept.
     pub(super) run_id: Option<Arc<str>>,
+    /// Where composite nodes journal their elements; `None` when the run is not kept.
+    pub(super) elements: Option<Arc<super::elements::ElementLog>>,
     /// Journal entries recorded so far, and how many of them are durable.
     pub(super) recorded: usize,
     pub(super) durable: usize,
@@ -107,6 +109,7 @@ impl<'w> State<'w> {
             debug: false,
             journal: None,
             run_id: None,
+            elements: None,
             recorded: 0,
             durable: 0,
         }
@@ -480,5 +483,6 @@ fn entry(
         error: None,
         finished: now_millis(),
         duration_us: u64::try_from(duration.as_micros()).unwrap_or(u64::MAX),
+        element: None,
     }
 }

@@ -7,6 +7,7 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
 use super::attempt::{self, Call, Limits, Outcome};
+use super::elements::{ElementLog, RunScope};
 use super::executor::NodeExecutor;
 use super::{ExecutionOptions, RunOptions};
 use crate::context::{NodeContext, WorkflowContext};
@@ -48,6 +49,7 @@ pub(super) fn run_composite<'a, B: NodeExecutor + ?Sized>(
     node_ctx: &'a NodeContext,
     budget: usize,
     used: &'a AtomicUsize,
+    elements: Option<&'a ElementLog>,
 ) -> BoxFuture<'a, Result<NodeResult>> {
     Box::pin(async move {
         let delegate = Delegate(backend);
@@ -56,6 +58,9 @@ pub(super) fn run_composite<'a, B: NodeExecutor + ?Sized>(
             header,
             budget,
             used,
+            elements,
+            node: node_ctx.node_id.as_str(),
+            iteration: node_ctx.iteration,
         };
         Ok(composite
             .run(&runner, node_ctx)
@@ -72,6 +77,11 @@ struct SubRunner<'a> {
     budget: usize,
     /// How many the executions inside it took.
     used: &'a AtomicUsize,
+    /// Where a durable run journals the node's elements.
+    elements: Option<&'a ElementLog>,
+    /// The composite node and its iteration.
+    node: &'a str,
+    iteration: u32,
 }
 
 impl SubRunner<'_> {
@@ -118,7 +128,7 @@ impl SubRuns for SubRunner<'_> {
                 self.header,
                 &mut context,
                 limits,
-                None,
+                &RunScope::default(),
             )
             .await;
             match outcome {
@@ -148,6 +158,27 @@ impl SubRuns for SubRunner<'_> {
         input: Value,
     ) -> BoxFuture<'b, Result<WorkflowContext>> {
         self.drive(workflow, context, RunOptions::new().resume_with(input))
+    }
+
+    fn recorded(&self, index: u32) -> Option<Value> {
+        self.elements?.recorded(self.node, self.iteration, index)
+    }
+
+    fn record<'b>(
+        &'b self,
+        index: u32,
+        output: &'b Value,
+        duration: std::time::Duration,
+    ) -> BoxFuture<'b, std::result::Result<(), String>> {
+        Box::pin(async move {
+            let Some(elements) = self.elements else {
+                return Ok(());
+            };
+            elements
+                .record(self.node, self.iteration, index, output, duration)
+                .await
+                .map_err(|error| format!("the run could not be kept: {error}"))
+        })
     }
 }
 

@@ -29,7 +29,7 @@ use tokio::sync::Notify;
 use tokio_util::task::AbortOnDropHandle;
 
 use super::attempt::{self, Call, Limits, Outcome};
-use super::events::Events;
+use super::elements::RunScope;
 use super::executor::NodeExecutor;
 use crate::context::{NodeContext, WorkflowContext};
 use crate::graph::workflow::Workflow;
@@ -133,14 +133,14 @@ pub(crate) fn spawner<B: NodeExecutor + Clone + 'static>(
     backend: &B,
     workflow: &Workflow,
     header: Arc<WorkflowContext>,
-    events: Option<Arc<Events>>,
+    scope: RunScope,
 ) -> Spawn {
-    let shared = Arc::new((backend.clone(), workflow.clone(), header, events));
+    let shared = Arc::new((backend.clone(), workflow.clone(), header, scope));
     Box::new(move |queue: Arc<Queue>| {
         let shared = Arc::clone(&shared);
         // Runners live as long as the run: the scheduler aborts them when it is done.
         tokio::spawn(async move {
-            let (backend, workflow, header, events) = &*shared;
+            let (backend, workflow, header, scope) = &*shared;
             while let Some(launch) = queue.take().await {
                 let mut report = Report {
                     launch: Some(launch),
@@ -157,7 +157,7 @@ pub(crate) fn spawner<B: NodeExecutor + Clone + 'static>(
                     header,
                     &mut launch.node_ctx,
                     launch.limits,
-                    events.as_deref(),
+                    scope,
                 )
                 .await;
                 // An interrupting or failing node stops the run: the nodes still waiting must
