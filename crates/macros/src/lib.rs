@@ -53,7 +53,8 @@ pub fn backend(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// On a function, the input (`In: Deserialize`) is read from the node's input, the optional
-/// second argument (`Cfg: Deserialize`, or `&Cfg`) is the node's configuration, and the
+/// second argument (`Cfg: Deserialize`, or `&Cfg`) is the node's configuration, an optional
+/// last argument `&NodeContext` is the execution's context (to emit events), and the
 /// output (`Out: Serialize`) is the node's output. The function is left unchanged; a type of
 /// the same name implementing `Node`, `NodeKind` and `RegisteredKind` is added, whose
 /// `spec(id)` (or `spec(id, config)`) makes a node of the kind.

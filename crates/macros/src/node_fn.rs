@@ -1,7 +1,9 @@
 //! Expansion of `#[node("kind")]` on an `async fn(input: In) -> Result<Out, E>` or an
-//! `async fn(input: In, config: Cfg) -> Result<Out, E>`: the function unchanged, a type of the
-//! same name (in the type namespace) implementing `Node`, `NodeKind` and `RegisteredKind`, and
-//! one element of the node-kind distributed slice.
+//! `async fn(input: In, config: Cfg) -> Result<Out, E>`, either with a last argument
+//! `ctx: &NodeContext` if the function wants its execution's context (to emit events, read
+//! its attempt or idempotency key): the function unchanged, a type of the same name (in the
+//! type namespace) implementing `Node`, `NodeKind` and `RegisteredKind`, and one element of
+//! the node-kind distributed slice.
 
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::quote;
@@ -23,13 +25,15 @@ enum Config<'a> {
 struct Signature<'a> {
     input: &'a Type,
     config: Config<'a>,
+    /// Whether a last argument `&NodeContext` takes the execution's context.
+    context: bool,
     /// The whole return type, `Result<Out, E>`.
     returns: &'a Type,
     output: &'a Type,
     error: Option<&'a Type>,
 }
 
-const SHAPE: &str = "write `async fn name(input: In) -> Result<Out, E>` or `async fn name(input: In, config: Cfg) -> Result<Out, E>`";
+const SHAPE: &str = "write `async fn name(input: In) -> Result<Out, E>` or `async fn name(input: In, config: Cfg) -> Result<Out, E>`, with a last argument `ctx: &NodeContext` if it needs its context";
 
 fn parse(f: &ItemFn) -> syn::Result<Signature<'_>> {
     let sig = &f.sig;
@@ -58,6 +62,8 @@ fn parse(f: &ItemFn) -> syn::Result<Signature<'_>> {
         ));
     }
     let mut types = Vec::with_capacity(2);
+    let mut context = false;
+    let last = sig.inputs.len().saturating_sub(1);
     for (position, arg) in sig.inputs.iter().enumerate() {
         match arg {
             FnArg::Receiver(receiver) => {
@@ -68,11 +74,22 @@ fn parse(f: &ItemFn) -> syn::Result<Signature<'_>> {
                     ),
                 ));
             }
+            FnArg::Typed(typed) if position > 0 && is_context(&typed.ty) => {
+                if position != last {
+                    return Err(syn::Error::new_spanned(
+                        arg,
+                        format!(
+                            "a #[node] function takes its context as its last argument; {SHAPE}"
+                        ),
+                    ));
+                }
+                context = true;
+            }
             FnArg::Typed(_) if position >= 2 => {
                 return Err(syn::Error::new_spanned(
                     arg,
                     format!(
-                        "a #[node] function takes its input and, optionally, its config: at most two arguments; {SHAPE}"
+                        "a #[node] function takes its input and, optionally, its config: at most two arguments besides a `&NodeContext`; {SHAPE}"
                     ),
                 ));
             }
@@ -129,10 +146,28 @@ fn parse(f: &ItemFn) -> syn::Result<Signature<'_>> {
     Ok(Signature {
         input,
         config,
+        context,
         returns,
         output,
         error,
     })
+}
+
+/// Whether `ty` is `&NodeContext` (by any path that ends in `NodeContext`).
+fn is_context(ty: &Type) -> bool {
+    let Type::Reference(reference) = ty else {
+        return false;
+    };
+    let Type::Path(path) = &*reference.elem else {
+        return false;
+    };
+    reference.mutability.is_none()
+        && path.qself.is_none()
+        && path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "NodeContext" && last.arguments.is_empty())
 }
 
 /// `Out` and `E` of `Result<Out, E>`, or `Out` of an alias `Result<Out>` (`io::Result`,
@@ -197,6 +232,11 @@ pub(crate) fn expand(
             );
             (quote!(#config), quote!(, #arg))
         }
+    };
+    let context_arg = if sig.context {
+        quote!(, context)
+    } else {
+        quote!()
     };
     let error_span = sig.error.map_or_else(|| sig.returns.span(), Spanned::span);
     let fail = at(error_span, quote!(#private::typed::fail(result)?));
@@ -284,7 +324,7 @@ pub(crate) fn expand(
                     context: &#private::NodeContext,
                 ) -> ::core::result::Result<#private::NodeResult, #private::BoxError> {
                     let input = #read_input;
-                    let result = #ident(input #config_arg).await;
+                    let result = #ident(input #config_arg #context_arg).await;
                     let output = #fail;
                     #write_output
                 }

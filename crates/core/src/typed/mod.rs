@@ -2,8 +2,8 @@
 //! written from a `Serialize` one.
 //!
 //! `#[node("kind")]` on an `async fn(input: In) -> Result<Out, E>` (or
-//! `async fn(input: In, config: Cfg)`) and [`NodeSpec::from_fn`](crate::NodeSpec::from_fn)
-//! both run through here:
+//! `async fn(input: In, config: Cfg)`, either with a last argument `ctx: &NodeContext`) and
+//! [`NodeSpec::from_fn`](crate::NodeSpec::from_fn) both run through here:
 //!
 //! - the input is the flat object [`NodeInput::to_value`](crate::NodeInput::to_value)
 //!   shows: the globals, each predecessor's output under its id, and `previous_output` when
