@@ -228,7 +228,9 @@ function drawTimeline(view) {
       const w = Math.max(2, scale(e.finished) - x);
       const name = e.element == null ? e.node : `${e.node} element ${e.element}`;
       const what = `${name} iteration ${e.iteration}, attempt ${e.attempt}: ${e.status} in ${ms(e.duration_us / 1000)}` + (e.error ? ` — ${e.error}` : "");
-      root.append(svg("rect", { x, y, width: w, height: rowH - 6, rx: 2, class: "bar " + e.status, "data-node": e.node, onclick: () => select(e.node) }, svg("title", {}, what)));
+      root.append(svg("rect", { x, y, width: w, height: rowH - 6, rx: 2, class: "bar " + e.status + (e.attempt > 1 ? " retried" : ""), "data-node": e.node, onclick: () => select(e.node) }, svg("title", {}, what)));
+      // Retries are folded into their execution's bar: say how many attempts it took.
+      if (e.attempt > 1) root.append(svg("text", { x: x + w + 3, y: y + 11, class: "edge-label" }, `${e.attempt} attempts`));
     }
   });
   const parts = [root];
