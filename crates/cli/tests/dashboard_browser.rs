@@ -129,7 +129,10 @@ async fn the_list_leads_to_a_run_with_its_graph_detail_and_time_line() {
     let retried = browser
         .eval("return [...document.querySelectorAll('#timeline text')].some(t => t.textContent === '2 attempts')")
         .await;
-    assert_eq!(retried, true, "the retried execution says how many attempts it took");
+    assert_eq!(
+        retried, true,
+        "the retried execution says how many attempts it took"
+    );
     let alert = browser
         .eval("return document.querySelector('main [role=alert]')?.textContent || ''")
         .await;
