@@ -486,6 +486,19 @@ async fn a_worker_cannot_make_the_streams() {
     assert!(js.get_stream("NADOO_TASKS").await.is_err());
 }
 
+/// Runs the fan-out as run `run_id` kept in `store`, and reads it back, successful.
+async fn kept_fan_out(
+    server: &NatsServer,
+    store: &Arc<dyn RunStore>,
+    run_id: &str,
+) -> nadoo_flow_core::StoredRun {
+    let options = RunOptions::new().store(Arc::clone(store)).run_id(run_id);
+    run_fan_out(server, &DEFAULTS, options).await;
+    let stored = store.get(run_id).await.expect("reads back");
+    assert_eq!(stored.record.status, WorkflowStatus::Success);
+    stored
+}
+
 /// The `runs` user keeps a durable run in the `nats://` store: created, journaled, read back,
 /// listed and pruned.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -493,16 +506,7 @@ async fn the_run_store_works_as_the_documented_runs_user() {
     let server = server(documented_block());
     let url = format!("nats://{}:{}@127.0.0.1:{}", RUNS.0, RUNS.1, server.port());
     let store: Arc<dyn RunStore> = StoreRegistry::open(&url).await.expect("the store opens");
-    run_fan_out(
-        &server,
-        &DEFAULTS,
-        RunOptions::new()
-            .store(Arc::clone(&store))
-            .run_id("least-privilege"),
-    )
-    .await;
-    let stored = store.get("least-privilege").await.expect("reads back");
-    assert_eq!(stored.record.status, WorkflowStatus::Success);
+    let stored = kept_fan_out(&server, &store, "least-privilege").await;
     assert!(
         stored.journal.iter().any(|entry| entry.node == "join"),
         "{:?}",
@@ -535,16 +539,7 @@ async fn the_run_store_uses_its_own_inbox_prefix() {
 
     let url = format!("{base}?inbox_prefix=_INBOX_runs");
     let store: Arc<dyn RunStore> = StoreRegistry::open(&url).await.expect("the store opens");
-    run_fan_out(
-        &server,
-        &DEFAULTS,
-        RunOptions::new()
-            .store(Arc::clone(&store))
-            .run_id("own-inbox"),
-    )
-    .await;
-    let stored = store.get("own-inbox").await.expect("reads back");
-    assert_eq!(stored.record.status, WorkflowStatus::Success);
+    kept_fan_out(&server, &store, "own-inbox").await;
 
     let bad = StoreRegistry::open(&format!("{base}?inbox_prefix=_INBOX.*")).await;
     let message = bad.map(|_| ()).expect_err("refused").to_string();

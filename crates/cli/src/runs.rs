@@ -150,13 +150,11 @@ pub(crate) fn detail(run: &StoredRun) -> Value {
 
 /// `--status` values.
 pub(crate) fn parse_status(text: &str) -> Result<WorkflowStatus, Failure> {
-    match text {
-        "running" => Ok(WorkflowStatus::Running),
-        "success" => Ok(WorkflowStatus::Success),
-        "failed" => Ok(WorkflowStatus::Failed),
-        "interrupted" => Ok(WorkflowStatus::Interrupted),
-        other => Err(Failure::Usage(format!(
-            "--status `{other}` is not a run status; use running, success, failed or interrupted"
+    // A stored run is never `pending`: it is created running.
+    match WorkflowStatus::from_name(text) {
+        Some(status) if status != WorkflowStatus::Pending => Ok(status),
+        _ => Err(Failure::Usage(format!(
+            "--status `{text}` is not a run status; use running, success, failed or interrupted"
         ))),
     }
 }

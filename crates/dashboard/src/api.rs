@@ -67,17 +67,12 @@ pub(crate) async fn list_runs(
 
 /// A run status as the API spells it.
 pub(crate) fn parse_status(text: &str) -> Result<WorkflowStatus, ApiError> {
-    match text {
-        "pending" => Ok(WorkflowStatus::Pending),
-        "running" => Ok(WorkflowStatus::Running),
-        "success" => Ok(WorkflowStatus::Success),
-        "failed" => Ok(WorkflowStatus::Failed),
-        "interrupted" => Ok(WorkflowStatus::Interrupted),
-        other => Err(ApiError::bad_request(format!(
-            "status: `{other}` is not a run status; use pending, running, success, failed or \
+    WorkflowStatus::from_name(text).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "status: `{text}` is not a run status; use pending, running, success, failed or \
              interrupted"
-        ))),
-    }
+        ))
+    })
 }
 
 /// The run id of a path, or a 400 when it is not text (a percent-encoded byte that is not

@@ -66,6 +66,26 @@ impl WorkflowStatus {
             WorkflowStatus::Interrupted => "interrupted",
         }
     }
+
+    /// The status [`as_str`](Self::as_str) names; `None` for any other text.
+    ///
+    /// ```
+    /// use nadoo_flow_core::WorkflowStatus;
+    ///
+    /// assert_eq!(WorkflowStatus::from_name("failed"), Some(WorkflowStatus::Failed));
+    /// assert_eq!(WorkflowStatus::from_name("done"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            WorkflowStatus::Pending,
+            WorkflowStatus::Running,
+            WorkflowStatus::Success,
+            WorkflowStatus::Failed,
+            WorkflowStatus::Interrupted,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == name)
+    }
 }
 
 /// The outputs of a node's direct predecessors, by node id, in id order.
